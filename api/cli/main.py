@@ -1,0 +1,163 @@
+"""The `medcredit` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+
+from api.cli.demo import demo
+from api.db import Database
+from api.migrate import upgrade
+from api.settings import get_settings
+from credit.accounts import api_keys, service as accounts
+from credit.accounts.models import AccountCreate
+from credit.audit import service as audit
+from credit.kernel.actor import Actor, Role
+from credit.kernel.errors import DomainError
+
+T = TypeVar("T")
+console = Console(stderr=True)
+CLI_ACTOR = Actor(role=Role.ADMIN, name="cli")
+
+
+def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` against the configured database and close the engine afterwards."""
+
+    async def main() -> T:
+        database = Database(get_settings().database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        where = f" ({error.field}: {error.rule})" if error.field else ""
+        console.print(f"[red]error:[/red] {error.message}{where}")
+        sys.exit(2)
+
+
+@click.group()
+def cli() -> None:
+    """medcredit: credit management for a medical-security regulator."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app and the JSON API."""
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema (or to --revision)."""
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@cli.group("accounts")
+def accounts_group() -> None:
+    """User accounts."""
+
+
+@accounts_group.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "officer", "reviewer", "subject"]))
+@click.option("--subject-id", type=int, default=None)
+@click.option("--display-name", default="")
+def accounts_create(
+    username: str, password: str, role: str, subject_id: int | None, display_name: str
+) -> None:
+    """Create an account (a subject account needs --subject-id)."""
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            new = AccountCreate(
+                username=username,
+                password=password,
+                role=Role(role),
+                subject_id=subject_id,
+                display_name=display_name,
+            )
+            account = await accounts.create_account(session, CLI_ACTOR, new)
+            assert account.id is not None
+            return account.id
+
+    account_id = run_with_database(work)
+    click.echo(f"account {account_id} created: {username} ({role})")
+
+
+@cli.group("api-keys")
+def api_keys_group() -> None:
+    """Partner API keys."""
+
+
+@api_keys_group.command("create")
+@click.option("--agency", required=True)
+@click.option("--scopes", required=True, help="comma-separated, e.g. feed:black,verify")
+@click.option("--rate-limit", type=int, default=None, help="calls a minute")
+def api_keys_create(agency: str, scopes: str, rate_limit: int | None) -> None:
+    """Issue a key; it is printed once, alone on the last line."""
+
+    async def work(database: Database) -> tuple[str, str]:
+        async with database.transaction() as session:
+            key, plain = await api_keys.create(
+                session,
+                CLI_ACTOR,
+                agency=agency,
+                scopes=scopes.split(","),
+                rate_limit_per_minute=rate_limit or get_settings().api_key_rate_limit_per_minute,
+            )
+            return key.prefix, plain
+
+    prefix, plain = run_with_database(work)
+    click.echo(f"API key {prefix} for {agency}; store it now, it is not shown again:")
+    click.echo(plain)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit non-zero naming the first broken event."""
+
+    async def work(database: Database) -> audit.ChainReport:
+        async with database.sessionmaker() as session:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("verifying audit chain", total=None)
+                return await audit.verify(
+                    session, on_progress=lambda n: progress.update(task, completed=n)
+                )
+
+    report = run_with_database(work)
+    if report.intact:
+        click.echo(f"audit chain intact: {report.checked} events")
+        return
+    click.echo(f"audit chain broken at event {report.first_broken_seq}: {report.problem}")
+    sys.exit(1)
+
+
+cli.add_command(demo)

@@ -1,0 +1,52 @@
+"""The audit log (admin only)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.guards import admins
+from credit.audit import repository
+from credit.audit.models import AuditEventPublic
+from credit.kernel.errors import InvalidInput
+from credit.kernel.pagination import check_limit
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventPublic]
+    next_cursor: str | None
+    total: int
+
+
+class AuditController(Controller):
+    path = "/audit/events"
+    tags = ["audit"]
+    guards = [admins]
+
+    @get("/")
+    async def list_audit_events(
+        self,
+        db_session: AsyncSession,
+        cursor: str | None = None,
+        limit: int = 100,
+        action: str | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+    ) -> AuditPage:
+        """Events in chain order; the cursor is the last `seq` seen."""
+        if cursor is not None and not cursor.isdigit():
+            raise InvalidInput("cursor must be the seq of an event", field="cursor", rule="digits")
+        rows = await repository.page(
+            db_session,
+            after_seq=int(cursor) if cursor else None,
+            limit=check_limit(limit),
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+        )
+        return AuditPage(
+            items=[AuditEventPublic.model_validate(row, from_attributes=True) for row in rows],
+            next_cursor=str(rows[-1].seq) if len(rows) == limit else None,
+            total=await repository.count(db_session),
+        )

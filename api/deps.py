@@ -1,0 +1,51 @@
+"""Dependencies every controller declares: the request's session and the acting party."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import Database
+from api.settings import Settings
+from credit.kernel.actor import Actor
+from credit.subjects.pii import PersonalIdentifiers
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler returns, rolled back if it raises."""
+    database: Database = state.database
+    async with database.transaction() as session:
+        yield session
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The party the authentication middleware resolved for this request."""
+    actor: Actor = request.user
+    return actor
+
+
+@lru_cache(maxsize=4)
+def _personal_identifiers(secret_key: str) -> PersonalIdentifiers:
+    return PersonalIdentifiers(secret_key)
+
+
+def provide_pii(settings: Settings) -> PersonalIdentifiers:
+    """Hashing and sealing of personal identifiers, keyed once per app secret."""
+    return _personal_identifiers(settings.secret_key)
+
+
+# Annotated names for handler parameters, so each injection is explicit.
+DbSession = NamedDependency[AsyncSession]
+CurrentActor = NamedDependency[Actor]
+AppSettings = NamedDependency[Settings]

@@ -1,0 +1,112 @@
+"""Every error leaves as `application/problem+json` naming the field and the rule broken."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from credit.kernel.errors import DomainError, TooManyRequests
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("medcredit.api")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    errors = [{"field": exc.field, "rule": exc.rule, "message": exc.message}] if exc.field else []
+    return problem(
+        exc.status_code,
+        exc.title,
+        exc.message,
+        errors=errors,
+        headers=headers,
+        **({"field": exc.field, "rule": exc.rule} if exc.field else {}),
+        **exc.extra,
+    )
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = item.get("key") or item.get("source") or "body"
+    return str(key)
+
+
+def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    items = exc.extra if isinstance(exc.extra, list) else []
+    errors = [
+        {"field": _field_of(item), "rule": "schema", "message": str(item.get("message", ""))}
+        for item in items
+        if isinstance(item, dict)
+    ]
+    if errors:
+        detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+    else:
+        detail = exc.detail or "the request does not match the schema"
+    return problem(400, "Invalid request", detail, errors=errors)
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return problem(
+        exc.status_code,
+        exc.detail or "HTTP error",
+        exc.detail or "",
+        headers=exc.headers,
+    )
+
+
+def integrity_error_handler(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    log.info("integrity error answered as 409: %s", exc.orig)
+    return problem(409, "Conflict", "the change conflicts with data stored at the same time")
+
+
+def operational_error_handler(_: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
+    log.warning("database unavailable: %s", exc.orig)
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is busy or unreachable; try again",
+        headers={"Retry-After": "2"},
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred"
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    IntegrityError: integrity_error_handler,
+    OperationalError: operational_error_handler,
+    Exception: internal_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]

@@ -1,0 +1,1 @@
+"""Credit files: subjects, records, lists, measures, feeds, audit, accounts and the shared kernel."""

@@ -1,0 +1,104 @@
+"""Accounts, login throttling and partner API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey
+from sqlmodel import Field, SQLModel
+
+from credit.kernel.actor import Role
+from credit.kernel.db import IdType, UTCDateTime, check_in
+
+ACCOUNT_ROLES = (Role.ADMIN, Role.OFFICER, Role.REVIEWER, Role.SUBJECT)
+
+
+class AccountBase(SQLModel):
+    username: str = Field(min_length=3, max_length=64)
+    display_name: str = Field(default="", max_length=120)
+    role: Role
+    subject_id: int | None = None
+
+
+class AccountCreate(AccountBase):
+    password: str = Field(min_length=8, max_length=256)
+
+
+class AccountPublic(AccountBase):
+    id: int
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class Account(AccountBase, table=True):
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(check_in("role", [str(role) for role in ACCOUNT_ROLES]), name="role"),
+        CheckConstraint("role <> 'subject' OR subject_id IS NOT NULL", name="subject_bound"),
+    )
+
+    id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=20)
+    subject_id: int | None = Field(
+        default=None,
+        sa_column=Column(IdType, ForeignKey("subject.id"), nullable=True, index=True),
+    )
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per user name (known or not), so guessing slows down for everyone."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(max_length=64, primary_key=True)
+    failures: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ApiKeyPublic(SQLModel):
+    id: int
+    agency: str
+    prefix: str
+    scopes: list[str]
+    rate_limit_per_minute: int
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
+    agency: str = Field(max_length=120, index=True)
+    prefix: str = Field(max_length=16, unique=True)
+    key_hash: str = Field(max_length=64)
+    scopes: str = Field(max_length=400)
+    rate_limit_per_minute: int
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=120)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(scope for scope in self.scopes.split(",") if scope)
+
+
+class ApiKeyUsage(SQLModel, table=True):
+    """Calls per key per minute: the rate limit holds across several web workers."""
+
+    __tablename__ = "api_key_usage"
+
+    api_key_id: int = Field(
+        sa_column=Column(IdType, ForeignKey("api_key.id"), primary_key=True)
+    )
+    window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    calls: int = 0

@@ -1,0 +1,1 @@
+"""The shared kernel: database plumbing, clock, errors, pagination and the acting party."""

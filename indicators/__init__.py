@@ -1,0 +1,1 @@
+"""Indicator sets, evaluation runs, simulation and personnel points (built on `credit`)."""

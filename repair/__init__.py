@@ -1,0 +1,1 @@
+"""Objections, credit repair and working-day deadlines (built on `credit` and `indicators`)."""

@@ -1,0 +1,111 @@
+"""The permission matrix: every API endpoint called by every role.
+
+A new endpoint fails this test until it is given a row here, so no route ships unguarded.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.db import Database
+from credit.kernel.actor import SYSTEM_ACTOR
+from credit.subjects import service as subjects
+from credit.subjects.models import SubjectCreate
+from tests.conftest import AuthHeaders
+
+ANONYMOUS = "anonymous"
+ROLES = (ANONYMOUS, "admin", "officer", "reviewer", "subject", "partner")
+REGULATORS = {"admin", "officer", "reviewer"}
+OFFICERS = {"admin", "officer"}
+ADMINS = {"admin"}
+EVERYONE = {"admin", "officer", "reviewer", "subject", "partner"}
+PUBLIC = {ANONYMOUS, *EVERYONE}
+
+# (method, path template) -> roles allowed through the guards.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("GET", "/api/v1/auth/whoami"): EVERYONE,
+    ("GET", "/api/v1/accounts"): ADMINS,
+    ("POST", "/api/v1/accounts"): ADMINS,
+    ("GET", "/api/v1/api-keys"): ADMINS,
+    ("POST", "/api/v1/api-keys"): ADMINS,
+    ("POST", "/api/v1/api-keys/{api_key_id}/revoke"): ADMINS,
+    ("GET", "/api/v1/audit/events"): ADMINS,
+    ("GET", "/api/v1/subjects"): REGULATORS,
+    ("POST", "/api/v1/subjects"): OFFICERS,
+    ("GET", "/api/v1/subjects/{subject_id}"): {*REGULATORS, "subject"},
+    ("PATCH", "/api/v1/subjects/{subject_id}"): OFFICERS,
+    ("GET", "/api/v1/subjects/{subject_id}/practice-sites"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/subjects/{subject_id}/practice-sites"): OFFICERS,
+    ("POST", "/api/v1/subjects/{subject_id}/practice-sites/{site_id}/end"): OFFICERS,
+}
+
+
+def api_routes(app: Litestar) -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.routes:
+        if not route.path.startswith("/api/"):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method not in {"HEAD", "OPTIONS"}:
+                path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+                routes.add((method, path))
+    return routes
+
+
+def test_every_api_route_has_a_row(app: Litestar) -> None:
+    assert api_routes(app) == set(MATRIX)
+
+
+async def _own_subject(db: Database) -> int:
+    async with db.transaction() as session:
+        subject = await subjects.register(
+            session,
+            SYSTEM_ACTOR,
+            SubjectCreate(
+                kind="medical_institution",
+                name="长沙市第一人民医院",
+                uscc="12100000400000624D",
+                nhsa_code="H43010200001",
+                region_code="430102",
+            ),
+        )
+    assert subject.id is not None
+    return subject.id
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+async def test_each_role_meets_the_guard(
+    client: AsyncTestClient[Litestar],
+    db: Database,
+    auth_headers: AuthHeaders,
+    method: str,
+    path: str,
+) -> None:
+    subject_id = await _own_subject(db)
+    headers_of = {ANONYMOUS: {}}
+    for role in ("admin", "officer", "reviewer"):
+        headers_of[role] = await auth_headers(role)
+    headers_of["subject"] = await auth_headers("subject", subject_id=subject_id)
+    issued = await client.post(
+        "/api/v1/api-keys",
+        json={"agency": "测试机构", "scopes": ["verify", "match", "pii", "feed:black"]},
+        headers=headers_of["admin"],
+    )
+    headers_of["partner"] = {"Authorization": f"Bearer {issued.json()['key']}"}
+
+    url = path.format(subject_id=subject_id, api_key_id=999_999, site_id=999_999)
+    allowed = MATRIX[(method, path)]
+    for role in ROLES:
+        answer = await client.request(method, url, json={}, headers=headers_of[role])
+        if role in allowed:
+            assert answer.status_code not in (401, 403), (role, method, url, answer.text)
+        elif role == ANONYMOUS:
+            assert answer.status_code == 401, (role, method, url, answer.text)
+        else:
+            assert answer.status_code in (403, 404), (role, method, url, answer.text)
+        assert answer.status_code < 500, (role, method, url, answer.text)
