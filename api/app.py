@@ -10,15 +10,27 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.template import TemplateConfig
 
-from api.controllers import accounts, api_keys, audit, auth, health, subjects, web
+from api.controllers import (
+    accounts,
+    api_keys,
+    audit,
+    auth,
+    catalog,
+    health,
+    imports,
+    policy,
+    records,
+    subjects,
+    web,
+)
 from api.db import Database
 from api.deps import provide_actor, provide_db_session, provide_pii, provide_settings
 from api.errors import EXCEPTION_HANDLERS
@@ -50,6 +62,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             api_keys.ApiKeyController,
             audit.AuditController,
             subjects.SubjectController,
+            policy.PolicyPackController,
+            catalog.CatalogController,
+            records.RecordController,
+            imports.RecordImportController,
+            imports.MetricImportController,
         ],
     )
     session_config = CookieBackendConfig(

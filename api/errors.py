@@ -95,9 +95,7 @@ def operational_error_handler(_: Request[Any, Any, Any], exc: OperationalError) 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(
-        HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred"
-    )
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

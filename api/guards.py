@@ -14,6 +14,11 @@ from credit.kernel.actor import Actor, Role
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
+def _is_preflight(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """OPTIONS only lists the allowed methods; Litestar authenticates neither it nor HEAD."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 def _actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     user = connection.scope.get("user")
     if not isinstance(user, Actor):
@@ -26,6 +31,8 @@ def requires_role(*roles: Role) -> Guard:
     allowed = frozenset(roles)
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if _is_preflight(connection):
+            return
         actor = _actor(connection)
         if actor.role not in allowed:
             raise PermissionDeniedException(
@@ -39,6 +46,8 @@ def requires_scope(scope: str) -> Guard:
     """Allow an API key that carries `scope`, and regulators."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if _is_preflight(connection):
+            return
         actor = _actor(connection)
         if actor.is_regulator:
             return

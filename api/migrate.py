@@ -37,5 +37,7 @@ def head_revision() -> str | None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(
-            lambda sync_connection: MigrationContext.configure(sync_connection).get_current_revision()
+            lambda sync_connection: MigrationContext.configure(
+                sync_connection
+            ).get_current_revision()
         )

@@ -12,7 +12,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.db import Database
 from api.settings import Settings
-from credit.accounts import api_keys, service as accounts, tokens
+from credit.accounts import api_keys, tokens
+from credit.accounts import service as accounts
 from credit.accounts.models import Account
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
@@ -66,7 +67,9 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def _from_session(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
         if "session" not in connection.scope:
             return None
-        web_session = connection.scope["session"] or {}
+        web_session = connection.scope["session"]
+        if not isinstance(web_session, dict):
+            return None
         account_id = web_session.get(SESSION_ACCOUNT_KEY)
         expires_at = web_session.get(SESSION_EXPIRES_KEY, 0)
         if not isinstance(account_id, int) or expires_at < utcnow().timestamp():
@@ -76,9 +79,12 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
             return await accounts.active_actor(session, account_id)
 
 
-def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def authenticated(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Router guard: every API route needs a party unless it is marked `public`."""
-    if handler.opt.get("public"):
+    # OPTIONS answers say which methods exist; Litestar authenticates neither it nor HEAD.
+    if handler.opt.get("public") or connection.scope.get("method") == "OPTIONS":
         return
     if not isinstance(connection.scope.get("user"), Actor):
         raise NotAuthorizedException("authentication required: send 'Authorization: Bearer ...'")

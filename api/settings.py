@@ -38,6 +38,8 @@ class Settings:
     login_free_failures: int = 3
     login_max_lockout_seconds: int = 900
     api_key_rate_limit_per_minute: int = 600
+    # Import uploads are streamed to disk under var_dir, so the limit guards the disk, not memory.
+    import_max_bytes: int = 256 * 1024 * 1024
     debug: bool = False
 
     @property
@@ -60,6 +62,7 @@ class Settings:
             api_key_rate_limit_per_minute=int(
                 env.get("MEDCREDIT_API_KEY_RATE_LIMIT_PER_MINUTE", "600")
             ),
+            import_max_bytes=int(env.get("MEDCREDIT_IMPORT_MAX_BYTES", str(256 * 1024 * 1024))),
             debug=env.get("MEDCREDIT_DEBUG", "") in {"1", "true", "yes"},
         )
 

@@ -1,4 +1,4 @@
-"""Test fixtures: every test runs on SQLite, and on PostgreSQL when MEDCREDIT_TEST_POSTGRES_URL is set.
+"""Fixtures: each test runs on SQLite, and on PostgreSQL when MEDCREDIT_TEST_POSTGRES_URL is set.
 
 Each test starts from an empty schema: SQLite tests get a copy of a freshly built template file,
 PostgreSQL tests get every table truncated. Migrations are tested separately against models.
@@ -13,16 +13,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from api.app import create_app
 from api.db import Database, metadata
+from api.migrate import alembic_config
 from api.settings import Settings
 from credit.accounts import service as accounts
 from credit.accounts.models import AccountCreate
+from credit.accounts.passwords import use_cost
 from credit.kernel.actor import SYSTEM_ACTOR, Role
+from credit.policy import service as policy
+from credit.policy.models import PackVersion
+
+# Production-strength Argon2 would make account fixtures the slowest part of the suite.
+use_cost(time_cost=1, memory_cost_kib=1024)
 
 POSTGRES_URL = os.environ.get("MEDCREDIT_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -37,16 +45,23 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-async def _build_schema(url: str) -> None:
-    database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    await database.dispose()
+def _build_schema(url: str) -> None:
+    """Tables straight from the models, stamped as the newest migration (drift is tested apart)."""
+
+    async def create() -> None:
+        database = Database(url)
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        await database.dispose()
+
+    asyncio.run(create())
+    command.stamp(alembic_config(url), "head")
 
 
 async def _truncate_all(url: str) -> None:
     database = Database(url)
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    # alembic_version is not truncated: it is not in the models' metadata.
     async with database.engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     await database.dispose()
@@ -55,7 +70,7 @@ async def _truncate_all(url: str) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    asyncio.run(_build_schema(f"sqlite+aiosqlite:///{path}"))
+    _build_schema(f"sqlite+aiosqlite:///{path}")
     return path
 
 
@@ -70,7 +85,7 @@ def postgres_ready() -> Iterator[str]:
     asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     asyncio.run(_admin_execute(base, f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(_build_schema(url))
+    _build_schema(url)
     yield url
     asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -112,6 +127,13 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def policy_defaults(db: Database) -> list[PackVersion]:
+    """The shipped policy packs, activated as `medcredit db upgrade` does on a new database."""
+    async with db.transaction() as session:
+        return await policy.ensure_defaults(session)
 
 
 AuthHeaders = Callable[..., Awaitable[dict[str, str]]]

@@ -13,14 +13,20 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api.cli.demo import demo
+from api.cli.imports import import_group
+from api.cli.policy import policy
 from api.db import Database
 from api.migrate import upgrade
 from api.settings import get_settings
-from credit.accounts import api_keys, service as accounts
+from credit.accounts import api_keys
+from credit.accounts import service as accounts
 from credit.accounts.models import AccountCreate
 from credit.audit import service as audit
-from credit.kernel.actor import Actor, Role
+from credit.policy import service as policy_service
+from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
+from credit.kernel.clock import business_today
 from credit.kernel.errors import DomainError
+from credit.records.publication import sweep_publication
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -72,6 +78,16 @@ def db_upgrade(revision: str) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+    if revision != "head":
+        return
+
+    async def load_policy(database: Database) -> list[str]:
+        async with database.transaction() as session:
+            loaded = await policy_service.ensure_defaults(session)
+            return [f"{version.code} v{version.version}" for version in loaded]
+
+    for name in run_with_database(load_policy):
+        click.echo(f"default policy pack activated: {name}")
 
 
 @cli.group("accounts")
@@ -82,7 +98,9 @@ def accounts_group() -> None:
 @accounts_group.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "officer", "reviewer", "subject"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "officer", "reviewer", "subject"])
+)
 @click.option("--subject-id", type=int, default=None)
 @click.option("--display-name", default="")
 def accounts_create(
@@ -160,4 +178,23 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@cli.group("sweep")
+def sweep_group() -> None:
+    """Idempotent periodic jobs; running one twice or late does the right thing once."""
+
+
+@sweep_group.command("publication")
+def sweep_publication_command() -> None:
+    """End publication of every record whose publication period is over; print how many."""
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            return await sweep_publication(session, SYSTEM_ACTOR, business_today())
+
+    expired = run_with_database(work)
+    click.echo(f"publication ended for {expired} record(s)")
+
+
 cli.add_command(demo)
+cli.add_command(import_group)
+cli.add_command(policy)

@@ -7,7 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.guards import admins
-from credit.accounts import repository, service as accounts
+from credit.accounts import repository
+from credit.accounts import service as accounts
 from credit.accounts.models import Account, AccountCreate, AccountPublic
 from credit.kernel.actor import Actor
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor

@@ -22,7 +22,7 @@ class LoginRequest(BaseModel):
 
 class LoginAnswer(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     role: str
     subject_id: int | None

@@ -27,7 +27,7 @@ async def ready(state: State) -> Response[Any]:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         current = await current_revision(database.engine)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         return problem(503, "Not ready", f"database unreachable: {type(exc).__name__}")
     head = head_revision()
     if current != head:

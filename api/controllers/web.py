@@ -53,7 +53,10 @@ class WebController(Controller):
             status = 429 if isinstance(failure, TooManyRequests) else 401
             return Template(
                 "login.html",
-                context={"error": "用户名或密码错误 / " + failure.message, "username": data.username},
+                context={
+                    "error": "用户名或密码错误 / " + failure.message,
+                    "username": data.username,
+                },
                 status_code=status,
             )
         expires = utcnow().timestamp() + settings.session_ttl_minutes * 60

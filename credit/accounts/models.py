@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from credit.kernel.actor import Role
@@ -40,7 +40,7 @@ class Account(AccountBase, table=True):
 
     id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
     username: str = Field(max_length=64, unique=True)
-    role: str = Field(max_length=20)
+    role: Role = Field(sa_type=String(20))
     subject_id: int | None = Field(
         default=None,
         sa_column=Column(IdType, ForeignKey("subject.id"), nullable=True, index=True),
@@ -97,8 +97,6 @@ class ApiKeyUsage(SQLModel, table=True):
 
     __tablename__ = "api_key_usage"
 
-    api_key_id: int = Field(
-        sa_column=Column(IdType, ForeignKey("api_key.id"), primary_key=True)
-    )
+    api_key_id: int = Field(sa_column=Column(IdType, ForeignKey("api_key.id"), primary_key=True))
     window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
     calls: int = 0

@@ -8,7 +8,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
-_DUMMY_HASH = _hasher.hash("medcredit-timing-equaliser")
+_dummy_hash = _hasher.hash("medcredit-timing-equaliser")
+
+
+def use_cost(*, time_cost: int, memory_cost_kib: int) -> None:
+    """Change the hashing cost for new hashes (tests lower it; existing hashes still verify)."""
+    global _hasher, _dummy_hash  # noqa: PLW0603 - one hasher per process, swapped on purpose
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    _dummy_hash = _hasher.hash("medcredit-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -17,6 +24,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,9 +48,9 @@ async def create_account(session: AsyncSession, actor: Actor, new: AccountCreate
     account = Account(
         username=username,
         display_name=new.display_name,
-        role=str(new.role),
+        role=new.role,
         subject_id=new.subject_id,
-        password_hash=hash_password(new.password),
+        password_hash=await asyncio.to_thread(hash_password, new.password),
         created_at=utcnow(),
     )
     session.add(account)
@@ -95,7 +96,11 @@ async def login(
             rule="login_throttle",
         )
     account = await repository.account_by_username(session, username)
-    if not verify_password(account.password_hash if account else None, password) or (
+    # Argon2 is deliberately slow: keep it off the event loop so other requests go on.
+    matches = await asyncio.to_thread(
+        verify_password, account.password_hash if account else None, password
+    )
+    if not matches or (
         account is not None and not account.active
     ):
         throttle = throttle or LoginThrottle(username=username, failures=0, updated_at=now)
@@ -105,9 +110,7 @@ async def login(
         throttle.locked_until = now + timedelta(seconds=wait) if wait else None
         session.add(throttle)
         await session.flush()
-        raise Unauthorized(
-            "user name or password is wrong", field="password", rule="credentials"
-        )
+        raise Unauthorized("user name or password is wrong", field="password", rule="credentials")
     assert account is not None
     if throttle:
         await session.delete(throttle)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from credit.audit.models import AuditEvent
 
@@ -15,12 +16,12 @@ _CHAIN_LOCK_KEY = 7_319_410_22
 
 async def lock_chain(session: AsyncSession) -> None:
     """Serialise appends so two transactions never extend the chain from the same link."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
 
 
 async def last_event(session: AsyncSession) -> AuditEvent | None:
-    result = await session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+    result = await session.execute(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1))
     return result.scalar_one_or_none()
 
 
@@ -33,15 +34,15 @@ async def page(
     target_type: str | None = None,
     target_id: str | None = None,
 ) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    query = select(AuditEvent).order_by(col(AuditEvent.seq))
     if after_seq is not None:
-        query = query.where(AuditEvent.seq > after_seq)
+        query = query.where(col(AuditEvent.seq) > after_seq)
     if action:
-        query = query.where(AuditEvent.action == action)
+        query = query.where(col(AuditEvent.action) == action)
     if target_type:
-        query = query.where(AuditEvent.target_type == target_type)
+        query = query.where(col(AuditEvent.target_type) == target_type)
     if target_id:
-        query = query.where(AuditEvent.target_id == target_id)
+        query = query.where(col(AuditEvent.target_id) == target_id)
     return (await session.execute(query.limit(limit))).scalars().all()
 
 
@@ -57,8 +58,8 @@ async def stream_in_order(session: AsyncSession, batch: int = 2000) -> AsyncIter
             (
                 await session.execute(
                     select(AuditEvent)
-                    .where(AuditEvent.seq > after)
-                    .order_by(AuditEvent.seq)
+                    .where(col(AuditEvent.seq) > after)
+                    .order_by(col(AuditEvent.seq))
                     .limit(batch)
                 )
             )

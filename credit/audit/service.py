@@ -31,7 +31,7 @@ async def record(
     change_text = canonical_json(change)
     change_digest = digest(change_text)
     occurred_at = utcnow()
-    fields = {
+    fields: dict[str, Any] = {
         "seq": seq,
         "occurred_at": occurred_at,
         "actor": actor.name,

@@ -46,7 +46,9 @@ async def test_unknown_scope_is_refused_by_name(
     client: AsyncTestClient[Litestar], auth_headers: AuthHeaders
 ) -> None:
     answer = await client.post(
-        KEYS, json={"agency": "税务局", "scopes": ["feed:everything"]}, headers=await auth_headers("admin")
+        KEYS,
+        json={"agency": "税务局", "scopes": ["feed:everything"]},
+        headers=await auth_headers("admin"),
     )
     assert answer.status_code == 422
     assert answer.json()["field"] == "scopes"
@@ -59,7 +61,9 @@ async def test_only_admins_manage_keys(
     for role in ("officer", "reviewer"):
         headers = await auth_headers(role)
         assert (await client.get(KEYS, headers=headers)).status_code == 403
-        answer = await client.post(KEYS, json={"agency": "x", "scopes": ["verify"]}, headers=headers)
+        answer = await client.post(
+            KEYS, json={"agency": "x", "scopes": ["verify"]}, headers=headers
+        )
         assert answer.status_code == 403
 
 
@@ -106,9 +110,7 @@ async def test_a_partner_key_cannot_reach_regulator_endpoints(
 ) -> None:
     admin = await auth_headers("admin")
     issued = (
-        await client.post(
-            KEYS, json={"agency": "银行", "scopes": ["verify", "pii"]}, headers=admin
-        )
+        await client.post(KEYS, json={"agency": "银行", "scopes": ["verify", "pii"]}, headers=admin)
     ).json()
     partner = {"Authorization": f"Bearer {issued['key']}"}
     for path in ("/api/v1/accounts", KEYS, "/api/v1/audit/events", "/api/v1/subjects"):

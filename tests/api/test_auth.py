@@ -9,9 +9,10 @@ from litestar.testing import AsyncTestClient
 
 from api.db import Database
 from api.settings import Settings
-from credit.accounts import service as accounts, tokens
-from credit.accounts.repository import account_by_username
+from credit.accounts import service as accounts
+from credit.accounts import tokens
 from credit.accounts.models import AccountCreate
+from credit.accounts.repository import account_by_username
 from credit.kernel.actor import SYSTEM_ACTOR, Role
 from tests.conftest import TEST_PASSWORD, AuthHeaders
 
@@ -115,7 +116,8 @@ async def test_web_login_needs_the_csrf_token(
     page = await client.get("/login")
     assert page.status_code == 200
     token = client.cookies.get("medcredit_csrf")
-    assert token and 'name="_csrf_token"' in page.text
+    assert token
+    assert 'name="_csrf_token"' in page.text
     signed_in = await client.post(
         "/login", data={**form, "_csrf_token": token}, follow_redirects=False
     )

@@ -42,6 +42,28 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/subjects/{subject_id}/practice-sites"): {*REGULATORS, "subject"},
     ("POST", "/api/v1/subjects/{subject_id}/practice-sites"): OFFICERS,
     ("POST", "/api/v1/subjects/{subject_id}/practice-sites/{site_id}/end"): OFFICERS,
+    ("POST", "/api/v1/records"): OFFICERS,
+    ("GET", "/api/v1/records/{record_id}"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/records/{record_id}/history"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/records/{record_id}/corrections"): REGULATORS,
+    ("POST", "/api/v1/records/{record_id}/revocations"): REGULATORS,
+    ("GET", "/api/v1/subjects/{subject_id}/records"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/policy-packs"): REGULATORS,
+    ("POST", "/api/v1/policy-packs"): ADMINS,
+    ("GET", "/api/v1/policy-packs/{pack_id}"): REGULATORS,
+    ("PATCH", "/api/v1/policy-packs/{pack_id}"): ADMINS,
+    ("POST", "/api/v1/policy-packs/{pack_id}/submit"): ADMINS,
+    ("POST", "/api/v1/policy-packs/{pack_id}/approve"): ADMINS,
+    ("POST", "/api/v1/policy-packs/{pack_id}/withdraw"): ADMINS,
+    # The catalog is public regulatory information.
+    ("GET", "/api/v1/catalog/items"): PUBLIC,
+    ("GET", "/api/v1/catalog/items/{item_code}"): PUBLIC,
+    ("POST", "/api/v1/records/import"): OFFICERS,
+    ("GET", "/api/v1/records/imports/{import_id}"): REGULATORS,
+    ("GET", "/api/v1/records/imports/{import_id}/rejected.csv"): REGULATORS,
+    ("POST", "/api/v1/metrics/import"): OFFICERS,
+    ("GET", "/api/v1/metrics/imports/{import_id}"): REGULATORS,
+    ("GET", "/api/v1/metrics/imports/{import_id}/rejected.csv"): REGULATORS,
 }
 
 
@@ -98,7 +120,15 @@ async def test_each_role_meets_the_guard(
     )
     headers_of["partner"] = {"Authorization": f"Bearer {issued.json()['key']}"}
 
-    url = path.format(subject_id=subject_id, api_key_id=999_999, site_id=999_999)
+    url = path.format(
+        subject_id=subject_id,
+        api_key_id=999_999,
+        site_id=999_999,
+        record_id=999_999,
+        pack_id=999_999,
+        item_code="ENF-38-SPLIT-ADMISSION",
+        import_id=999_999,
+    )
     allowed = MATRIX[(method, path)]
     for role in ROLES:
         answer = await client.request(method, url, json={}, headers=headers_of[role])

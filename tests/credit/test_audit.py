@@ -20,7 +20,9 @@ from credit.kernel.actor import SYSTEM_ACTOR
 async def _three_events(db: Database) -> None:
     async with db.transaction() as session:
         for n in range(3):
-            await audit.record(session, SYSTEM_ACTOR, "test.change", "thing", n, {"n": n, "名": "张三"})
+            await audit.record(
+                session, SYSTEM_ACTOR, "test.change", "thing", n, {"n": n, "名": "张三"}
+            )
 
 
 async def test_events_link_into_an_intact_chain(db: Database) -> None:
@@ -63,17 +65,22 @@ async def test_a_removed_event_is_named(db: Database) -> None:
 
 
 async def test_a_rolled_back_change_leaves_no_event(db: Database) -> None:
-    with pytest.raises(RuntimeError):
+    async def failing_change() -> None:
         async with db.transaction() as session:
             await audit.record(session, SYSTEM_ACTOR, "test.change", "thing", 1, {})
             raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
     async with db.sessionmaker() as session:
         report = await audit.verify(session)
     assert report.checked == 0
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[CliRunner]:
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> Iterator[CliRunner]:
     monkeypatch.setenv("MEDCREDIT_DATABASE_URL", database_url)
     monkeypatch.setenv("MEDCREDIT_SECRET_KEY", "cli-test-secret")
     monkeypatch.setenv("MEDCREDIT_VAR_DIR", str(tmp_path / "var"))

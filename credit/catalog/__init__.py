@@ -1,0 +1,1 @@
+"""The credit-information catalog, materialised from the national policy pack."""

@@ -1,0 +1,1 @@
+"""Periodic per-subject metrics (discharges, costs, refusal and suspect rates)."""

@@ -1,0 +1,1 @@
+"""Policy packs: versioned, effective-dated rules a regulator changes without code."""

@@ -1,0 +1,1 @@
+"""Credit records: ingestion, revisions, bitemporal reads, publication windows."""
