@@ -29,7 +29,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

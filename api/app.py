@@ -24,10 +24,15 @@ from api.controllers import (
     audit,
     auth,
     catalog,
+    evaluations,
     health,
     imports,
+    indicator_sets,
+    points,
     policy,
     records,
+    reports,
+    simulations,
     subjects,
     web,
 )
@@ -67,6 +72,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             records.RecordController,
             imports.RecordImportController,
             imports.MetricImportController,
+            indicator_sets.IndicatorSetController,
+            evaluations.EvaluationController,
+            simulations.SimulationController,
+            reports.SubjectReportController,
+            points.PointsController,
         ],
     )
     session_config = CookieBackendConfig(

@@ -16,6 +16,7 @@ import credit.metrics.models
 import credit.policy.models
 import credit.records.models
 import credit.subjects.models  # noqa: F401
+import indicators.models  # noqa: F401
 from credit.kernel.db import make_engine, make_sessionmaker, metadata
 
 __all__ = ["Database", "metadata"]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
 from api.settings import Settings
 from credit.kernel.actor import Actor
+from credit.kernel.db import ID_MAX
 from credit.subjects.pii import PersonalIdentifiers
 
 
@@ -49,3 +51,5 @@ def provide_pii(settings: Settings) -> PersonalIdentifiers:
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
 AppSettings = NamedDependency[Settings]
+# A path id: anything outside a 64-bit key is refused with 400 before it reaches the database.
+EntityId = Annotated[int, Parameter(ge=1, le=ID_MAX)]

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from credit.kernel.errors import DomainError, TooManyRequests
 
@@ -83,6 +83,12 @@ def integrity_error_handler(_: Request[Any, Any, Any], exc: IntegrityError) -> R
     return problem(409, "Conflict", "the change conflicts with data stored at the same time")
 
 
+def data_error_handler(_: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    # Input validation should have caught this; answer as the client's fault, not a crash.
+    log.warning("database refused a value: %s", exc.orig)
+    return problem(400, "Invalid value", "a value in the request cannot be stored or compared")
+
+
 def operational_error_handler(_: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
     log.warning("database unavailable: %s", exc.orig)
     return problem(
@@ -103,6 +109,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     IntegrityError: integrity_error_handler,
+    DataError: data_error_handler,
     OperationalError: operational_error_handler,
     Exception: internal_error_handler,
 }

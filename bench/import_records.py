@@ -295,6 +295,7 @@ def main() -> None:
         for size in (rows, 4 * rows):
             console.print(f"{backend}: importing {size:,} rows …")
             run = _run_worker(backend, size, args.postgres_url)
+            console.print(f"  {json.dumps(run)}")
             runs.append(run)
             ratio = run["import_rows_per_s"] / run["bulk_rows_per_s"]
             table.add_row(backend, f"{size:,}", f"{run['file_mb']}", f"{run['import_seconds']}",

@@ -1,1 +1,1 @@
-"""Credit files: subjects, records, lists, measures, feeds, audit, accounts and the shared kernel."""
+"""Credit files: subjects, records, policy, audit, accounts, and the shared kernel."""

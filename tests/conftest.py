@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 from api.db import Database, metadata
-from api.migrate import alembic_config
+from api.migrate import alembic_config, head_revision
 from api.settings import Settings
 from credit.accounts import service as accounts
 from credit.accounts.models import AccountCreate
@@ -64,6 +64,10 @@ async def _truncate_all(url: str) -> None:
     # alembic_version is not truncated: it is not in the models' metadata.
     async with database.engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # Tests may move the stamped revision (readiness); put it back at head.
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()}
+        )
     await database.dispose()
 
 

@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api.cli.demo import demo
+from api.cli.evaluate import evaluate
 from api.cli.imports import import_group
 from api.cli.policy import policy
+from api.cli.simulate import simulate
 from api.db import Database
 from api.migrate import upgrade
 from api.settings import get_settings
@@ -22,11 +24,12 @@ from credit.accounts import api_keys
 from credit.accounts import service as accounts
 from credit.accounts.models import AccountCreate
 from credit.audit import service as audit
-from credit.policy import service as policy_service
 from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
 from credit.kernel.clock import business_today
 from credit.kernel.errors import DomainError
+from credit.policy import service as policy_service
 from credit.records.publication import sweep_publication
+from indicators import sets as indicator_sets
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -84,6 +87,7 @@ def db_upgrade(revision: str) -> None:
     async def load_policy(database: Database) -> list[str]:
         async with database.transaction() as session:
             loaded = await policy_service.ensure_defaults(session)
+            await indicator_sets.ensure_default_sets(session)
             return [f"{version.code} v{version.version}" for version in loaded]
 
     for name in run_with_database(load_policy):
@@ -196,5 +200,7 @@ def sweep_publication_command() -> None:
 
 
 cli.add_command(demo)
+cli.add_command(evaluate)
+cli.add_command(simulate)
 cli.add_command(import_group)
 cli.add_command(policy)

@@ -6,6 +6,7 @@ from litestar import Controller, get, post
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import EntityId
 from api.guards import admins
 from api.settings import Settings
 from credit.accounts import api_keys
@@ -69,7 +70,7 @@ class ApiKeyController(Controller):
 
     @post("/{api_key_id:int}/revoke", status_code=200)
     async def revoke_api_key(
-        self, api_key_id: int, db_session: AsyncSession, actor: Actor
+        self, api_key_id: EntityId, db_session: AsyncSession, actor: Actor
     ) -> ApiKeyPublic:
         """Revoke a key at once; later calls with it are refused."""
         return _public(await api_keys.revoke(db_session, actor, api_key_id))

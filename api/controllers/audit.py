@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
+from litestar.params import Parameter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +14,9 @@ from credit.audit import repository
 from credit.audit.models import AuditEventPublic
 from credit.kernel.errors import InvalidInput
 from credit.kernel.pagination import check_limit
+
+# Printable text only: a NUL byte or other control character can match no stored value.
+FilterText = Annotated[str | None, Parameter(max_length=80, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class AuditPage(BaseModel):
@@ -30,9 +36,9 @@ class AuditController(Controller):
         db_session: AsyncSession,
         cursor: str | None = None,
         limit: int = 100,
-        action: str | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
+        action: FilterText = None,
+        target_type: FilterText = None,
+        target_id: FilterText = None,
     ) -> AuditPage:
         """Events in chain order; the cursor is the last `seq` seen."""
         if cursor is not None and not cursor.isdigit():

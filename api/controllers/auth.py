@@ -12,11 +12,11 @@ from api.security import issue_token
 from api.settings import Settings
 from credit.accounts import service as accounts
 from credit.kernel.actor import Actor
-from credit.kernel.errors import Unauthorized
+from credit.kernel.errors import PRINTABLE_TEXT, Unauthorized
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=PRINTABLE_TEXT)
     password: str = Field(min_length=1, max_length=256)
 
 

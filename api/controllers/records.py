@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import problem
 from api.guards import officers, people, regulators
 from credit.kernel.actor import Actor
-from credit.kernel.clock import business_date
 from credit.policy.vocabulary import Category, Severity
 from credit.records import history, service, views
 from credit.records.history import RecordState
@@ -26,7 +25,7 @@ from credit.records.schemas import (
     RecordPublic,
     RecordSubmitted,
 )
-from credit.records.validation import RowRejected
+from credit.records.shape import RowRejected
 from credit.subjects.pii import PersonalIdentifiers
 
 AsOf = Annotated[
@@ -68,7 +67,7 @@ async def _answer(
     state: RecordState,
     as_of: datetime | None = None,
 ) -> RecordPublic:
-    today = business_date(history.instant(as_of)) if as_of else None  # type: ignore[arg-type]
+    today = history.business_day_of(as_of)
     (public,) = await views.public_records(session, actor, pii, [state], today=today)
     return public
 
@@ -186,6 +185,6 @@ class RecordController(Controller):
         page = await history.credit_file(
             db_session, actor, subject_id, filters, as_of=as_of, cursor=cursor, limit=limit
         )
-        today = business_date(history.instant(as_of)) if as_of else None  # type: ignore[arg-type]
+        today = history.business_day_of(as_of)
         items = await views.public_records(db_session, actor, pii, page.items, today=today)
         return RecordPage(items=items, next_cursor=page.next_cursor)

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.security import SESSION_ACCOUNT_KEY, SESSION_EXPIRES_KEY
@@ -16,12 +16,12 @@ from api.settings import Settings
 from credit.accounts import service as accounts
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
-from credit.kernel.errors import TooManyRequests, Unauthorized
+from credit.kernel.errors import PRINTABLE_TEXT, TooManyRequests, Unauthorized
 
 
 class LoginForm(BaseModel):
-    username: str = ""
-    password: str = ""
+    username: str = Field(default="", max_length=64, pattern=PRINTABLE_TEXT)
+    password: str = Field(default="", max_length=256)
 
 
 class WebController(Controller):

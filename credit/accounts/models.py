@@ -9,13 +9,14 @@ from sqlmodel import Field, SQLModel
 
 from credit.kernel.actor import Role
 from credit.kernel.db import IdType, UTCDateTime, check_in
+from credit.kernel.errors import PRINTABLE_TEXT
 
 ACCOUNT_ROLES = (Role.ADMIN, Role.OFFICER, Role.REVIEWER, Role.SUBJECT)
 
 
 class AccountBase(SQLModel):
-    username: str = Field(min_length=3, max_length=64)
-    display_name: str = Field(default="", max_length=120)
+    username: str = Field(min_length=3, max_length=64, regex=PRINTABLE_TEXT)
+    display_name: str = Field(default="", max_length=120, regex=PRINTABLE_TEXT)
     role: Role
     subject_id: int | None = None
 

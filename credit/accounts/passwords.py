@@ -13,7 +13,7 @@ _dummy_hash = _hasher.hash("medcredit-timing-equaliser")
 
 def use_cost(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change the hashing cost for new hashes (tests lower it; existing hashes still verify)."""
-    global _hasher, _dummy_hash  # noqa: PLW0603 - one hasher per process, swapped on purpose
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
     _dummy_hash = _hasher.hash("medcredit-timing-equaliser")
 

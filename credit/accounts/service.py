@@ -100,9 +100,7 @@ async def login(
     matches = await asyncio.to_thread(
         verify_password, account.password_hash if account else None, password
     )
-    if not matches or (
-        account is not None and not account.active
-    ):
+    if not matches or (account is not None and not account.active):
         throttle = throttle or LoginThrottle(username=username, failures=0, updated_at=now)
         throttle.failures += 1
         throttle.updated_at = now

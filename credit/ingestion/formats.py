@@ -9,8 +9,8 @@ row (malformed JSON, too many cells) are kept in `problems` and that row is skip
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -50,9 +50,6 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the legacy .xls container
 IGNORED_COLUMNS = frozenset({"error"})
 """The rejected-rows report's own column: a fixed report can be sent back unchanged."""
 
-CellParser = Callable[[str], Any]
-"""Turns one text cell (CSV, Excel) into the value NDJSON would carry; ValueError if it cannot."""
-
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -70,7 +67,6 @@ class Layout:
 
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    cell_parsers: Mapping[str, CellParser] = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -92,7 +88,7 @@ class RowSource:
         raise NotImplementedError
 
     def raw_rows(self, lines: Collection[int]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The rows at `lines` as the file holds them (text cells before any cell parser)."""
+        """The rows at `lines` as the file holds them, the rejected ones included."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -108,27 +104,33 @@ class RowSource:
 def detect_format(
     path: Path, *, media_type: str | None = None, filename: str | None = None
 ) -> FileFormat:
-    """The format named by the media type, else by the file name, else by the first bytes."""
-    if media_type:
-        found = MEDIA_TYPES.get(media_type.split(";")[0].strip().lower())
-        if found is not None:
-            return found
-    suffix = Path(filename or path.name).suffix.lower()
-    if suffix == ".xls":
-        raise _legacy_xls()
-    if suffix in SUFFIXES:
-        return SUFFIXES[suffix]
+    """The format the file's first bytes prove, else its media type, else its name's suffix.
+
+    A workbook is recognised by its content first: offices often send one as `text/csv` or
+    under a `.csv` name, and reading it as text would only give a baffling encoding error.
+    """
     with path.open("rb") as handle:
         head = handle.read(4096)
     if head.startswith(ZIP_MAGIC):
         return FileFormat.XLSX
     if head.startswith(OLE2_MAGIC):
         raise _legacy_xls()
-    return (
-        FileFormat.NDJSON
-        if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
-        else FileFormat.CSV
-    )
+    declared = [
+        MEDIA_TYPES.get((media_type or "").split(";")[0].strip().lower()),
+        SUFFIXES.get(Path(filename or path.name).suffix.lower()),
+    ]
+    for found in declared:  # the media type first, then the name
+        if found is FileFormat.NDJSON or found is FileFormat.CSV:
+            return found
+    if FileFormat.XLSX in declared:
+        raise InvalidInput(
+            "the file is not a readable .xlsx workbook (it is not a zip archive)",
+            field="file",
+            rule="format",
+        )
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return FileFormat.NDJSON
+    return FileFormat.CSV
 
 
 def _legacy_xls() -> InvalidInput:
@@ -202,9 +204,12 @@ def check_header(header: list[str], layout: Layout) -> list[str]:
 
 
 def text_row(
-    line: int, columns: list[str], cells: list[str], layout: Layout, problems: list[RowProblem]
+    line: int, columns: list[str], cells: list[str], problems: list[RowProblem]
 ) -> dict[str, Any] | None:
-    """One CSV or Excel row as a dict of parsed cells; None (and a problem kept) if it is bad."""
+    """One CSV or Excel row as a dict of trimmed cells; None (and a problem kept) if it is bad.
+
+    Cells stay text: the domain's row validation reads text and JSON values alike.
+    """
     if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
         problems.append(
             RowProblem(
@@ -219,17 +224,6 @@ def text_row(
     for name, cell in zip(columns, cells, strict=False):
         if name in IGNORED_COLUMNS:
             continue
-        value = cell.strip()
-        if not value:
-            row[name] = None  # an empty cell is an absent value, as a JSON null would be
-            continue
-        parser = layout.cell_parsers.get(name)
-        if parser is None:
-            row[name] = value
-            continue
-        try:
-            row[name] = parser(value)
-        except ValueError as error:
-            problems.append(RowProblem(line, name, "format", f"line {line}: {name}: {error}"))
-            return None
+        # An empty cell is an absent value, as a JSON null would be.
+        row[name] = cell.strip() or None
     return row

@@ -188,7 +188,7 @@ class CsvRows(_TextRows):
         self.bytes_read = 0
         for line, cells in self._records():
             self.rows_read += 1
-            row = parse_text_row(line, self.columns, cells, self.layout, self.problems)
+            row = parse_text_row(line, self.columns, cells, self.problems)
             if row is not None:
                 yield line, row
 

@@ -2,8 +2,8 @@
 
 The first worksheet is read; its first non-empty row names the columns. Line numbers are the
 sheet's row numbers, as Excel shows them. Cells become the text a CSV export of the same sheet
-would hold, so both formats go through the same cell parsers and validation: whole numbers
-without `.0`, dates as ISO `2026-03-31`, decimals in their shortest exact form.
+would hold, so both formats go through the same validation: whole numbers without `.0`,
+dates as ISO `2026-03-31`, decimals in their shortest exact form.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class WorkbookRows(RowSource):
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         for line, cells in self._data_rows():
             self.rows_read += 1
-            row = text_row(line, self.columns, cells, self.layout, self.problems)
+            row = text_row(line, self.columns, cells, self.problems)
             if row is not None:
                 yield line, row
 

@@ -28,6 +28,9 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata = SQLModel.metadata
 
+# The largest id a 64-bit key (and SQLite's INTEGER) holds: a bigger number can name nothing.
+ID_MAX = 2**63 - 1
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -59,6 +62,9 @@ def check_in(column: str, values: list[str] | tuple[str, ...]) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 driver's own transaction handling commits a savepoint released before the
+    # first write; hand transactions to SQLAlchemy instead (it emits BEGIN, see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -66,11 +72,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine for `url`, with SQLite tuned for one writer and many readers."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 15})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Text a person can type: no NUL or other control characters, which PostgreSQL refuses to store.
+PRINTABLE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
 
 class DomainError(Exception):
     """A request the domain refuses; `field` and `rule` say exactly what was wrong."""

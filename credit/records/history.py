@@ -8,12 +8,12 @@ so a read repeated later with the same `as_of` answers the same, and a record re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.kernel.actor import Actor, Role
-from credit.kernel.clock import BUSINESS_TZ
+from credit.kernel.clock import BUSINESS_TZ, business_date
 from credit.kernel.errors import NotFound
 from credit.kernel.pagination import Page, check_limit, decode_cursor, encode_cursor
 from credit.records import repository
@@ -40,6 +40,12 @@ def instant(as_of: datetime | None) -> datetime | None:
     if as_of is None or as_of.tzinfo is not None:
         return as_of
     return as_of.replace(tzinfo=BUSINESS_TZ)
+
+
+def business_day_of(as_of: datetime | None) -> date | None:
+    """The business date publication is judged on for a read `as_of` (None: today)."""
+    moment = instant(as_of)
+    return business_date(moment) if moment is not None else None
 
 
 def _missing(record_id: int) -> NotFound:

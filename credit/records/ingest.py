@@ -11,11 +11,13 @@ someone else is caught by the unique constraint and re-classified, never stored 
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,60 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit.audit import service as audit
 from credit.kernel.actor import Actor
 from credit.kernel.clock import business_today, utcnow
-from credit.records import repository
+from credit.records import repository, workflow
+from credit.records.report import ImportMode, ImportReport, RowError
 from credit.records.schemas import RecordSubmission
-from credit.records.validation import FactsChecker, RowFailure, parse_row, payload_digest
+from credit.records.shape import RowFailure, parse_row, payload_digest
+from credit.records.validation import FactsChecker
 
-ImportMode = Literal["partial", "all_or_nothing"]
 Rows = AsyncIterable[tuple[int, Mapping[str, Any]]] | Iterable[tuple[int, Mapping[str, Any]]]
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 5000
 CONFLICT_RULE = "same_payload"
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One broken rule of one row, with the line the sender sees."""
-
-    line: int
-    field: str
-    rule: str
-    message: str
-    source_ref: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "rule": self.rule, "message": self.message}
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """What an ingest call did. When `rolled_back`, nothing at all was stored."""
-
-    source_label: str
-    mode: ImportMode
-    created: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    rolled_back: bool = False
-    batch: str = ""
-    first_record_id: int | None = None
-    last_record_id: int | None = None
-
-    @property
-    def rejected_lines(self) -> list[int]:
-        """The lines of rejected rows, for an error file that repeats them."""
-        return sorted({error.line for error in self.errors})
-
-    def as_dict(self) -> dict[str, Any]:
-        """The answer of an import: counts and every error with its line, field and rule."""
-        return {
-            "created": self.created,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "errors": [error.as_dict() for error in self.errors],
-            "mode": self.mode,
-            "rolled_back": self.rolled_back,
-        }
 
 
 @dataclass(slots=True)
@@ -84,6 +41,24 @@ class _Candidate:
     line: int
     row: RecordSubmission
     digest: str
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while one chunk is processed.
+
+    A chunk allocates tens of thousands of objects that all live until it is stored, so the
+    collector promotes them and then sweeps the whole heap again and again: measured, a quarter
+    of the import's time. Reference counting frees them all the same; the collector resumes, as
+    it was, when the chunk is done (other tasks of the process share the pause meanwhile).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def _chunks(rows: Rows, size: int) -> AsyncIterator[list[tuple[int, Mapping[str, Any]]]]:
@@ -143,7 +118,8 @@ class Ingestion:
         for line, raw in chunk:
             row, failures = parse_row(raw)
             if row is None:
-                self._reject(line, failures, raw.get("source_ref"))
+                ref = raw.get("source_ref") if isinstance(raw, Mapping) else None
+                self._reject(line, failures, ref)
             else:
                 candidates.append(_Candidate(line, row, payload_digest(row)))
         candidates = await self._not_yet_stored(self._first_of_each_ref(candidates))
@@ -231,6 +207,7 @@ class Ingestion:
             self.session,
             self.report.batch,
             self.above_id,
+            status=workflow.INITIAL_STATUS,
             actor=self.actor,
             reason=f"recorded from {self.report.source_label}",
         )
@@ -262,7 +239,8 @@ async def ingest(
     savepoint = await session.begin_nested() if mode == "all_or_nothing" else None
     try:
         async for chunk in _chunks(rows, chunk_size):
-            await ingestion.process(chunk)
+            with cyclic_gc_paused():
+                await ingestion.process(chunk)
         if savepoint is not None and report.rejected:
             await savepoint.rollback()
             report.rolled_back, report.created = True, 0

@@ -95,7 +95,9 @@ class CreditRecord(RecordFacts, table=True):
     __tablename__ = "credit_record"
     __table_args__ = (
         *_facts_constraints(),
-        UniqueConstraint("source_system", "source_ref"),
+        # The reference leads: look-ups name many references of one system at a time, and a
+        # leading source_system would make the database filter every row of that system.
+        UniqueConstraint("source_ref", "source_system"),
     )
 
     id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
@@ -150,3 +152,8 @@ class RecordRevision(RecordFacts, table=True):
     account_id: int | None = Field(default=None, sa_type=IdType)
     known_from: datetime = Field(sa_type=UTCDateTime)
     known_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The tables behind the table models, typed (SQLModel leaves `__table__` untyped).
+RECORD_TABLE = SQLModel.metadata.tables["credit_record"]
+REVISION_TABLE = SQLModel.metadata.tables["credit_record_revision"]

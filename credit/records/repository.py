@@ -14,13 +14,33 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from credit.kernel.actor import Actor
 from credit.kernel.db import IdType, UTCDateTime
-from credit.records.models import CreditRecord, RecordFacts, RecordRevision, RecordStatus
+from credit.records.models import (
+    RECORD_TABLE,
+    REVISION_TABLE,
+    CreditRecord,
+    RecordFacts,
+    RecordRevision,
+    RecordStatus,
+)
 from credit.subjects import repository as subjects
 from credit.subjects.models import ID_MAX
 
-RECORD = CreditRecord.__table__.c
-REVISION = RecordRevision.__table__.c
+RECORD = RECORD_TABLE.c
+REVISION = REVISION_TABLE.c
 FACT_COLUMNS = tuple(RecordFacts.model_fields)
+# The columns an INSERT … SELECT of revisions fills, in the order its SELECT lists them.
+REVISION_COLUMNS = [
+    "record_id",
+    "revision",
+    "status",
+    "changes",
+    "reason",
+    "actor",
+    "actor_role",
+    "account_id",
+    "known_from",
+    *FACT_COLUMNS,
+]
 LOOKUP_CHUNK = 1000  # values per IN (...), well inside both databases' parameter limits
 T = TypeVar("T")
 
@@ -64,7 +84,7 @@ async def stored_refs(
 
 async def insert_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many records in one executemany (every row has the same keys)."""
-    await session.execute(insert(CreditRecord.__table__), list(rows))
+    await session.execute(insert(RECORD_TABLE), list(rows))
 
 
 async def highest_record_id(session: AsyncSession) -> int:
@@ -77,14 +97,20 @@ def _of_batch(ingest_batch: str, above_id: int) -> ColumnElement[bool]:
 
 
 async def open_first_revisions(
-    session: AsyncSession, ingest_batch: str, above_id: int, *, actor: Actor, reason: str
+    session: AsyncSession,
+    ingest_batch: str,
+    above_id: int,
+    *,
+    status: RecordStatus,
+    actor: Actor,
+    reason: str,
 ) -> int:
     """Revision 1 of every record of `ingest_batch` (all with ids above `above_id`), copied
     inside the database in one statement."""
     query = select(
         RECORD.id,
         literal(1, Integer),
-        literal(str(RecordStatus.ACTIVE), String),
+        literal(str(status), String),
         literal({}, JSON),
         literal(reason, String),
         literal(actor.name, String),
@@ -93,19 +119,7 @@ async def open_first_revisions(
         RECORD.recorded_at,
         *(RECORD[name] for name in FACT_COLUMNS),
     ).where(_of_batch(ingest_batch, above_id))
-    target = [
-        "record_id",
-        "revision",
-        "status",
-        "changes",
-        "reason",
-        "actor",
-        "actor_role",
-        "account_id",
-        "known_from",
-        *FACT_COLUMNS,
-    ]
-    result = await session.execute(insert(RecordRevision.__table__).from_select(target, query))
+    result = await session.execute(insert(REVISION_TABLE).from_select(REVISION_COLUMNS, query))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -182,7 +196,7 @@ async def close_revisions(
     closed: list[int] = []
     for chunk in _chunks(revision_ids):
         statement = (
-            sql_update(RecordRevision.__table__)
+            sql_update(REVISION_TABLE)
             .where(REVISION.id.in_(chunk), REVISION.known_until.is_(None))
             .values(known_until=at)
             .returning(REVISION.id)
@@ -208,18 +222,6 @@ async def copy_as_next_revisions(
     """For each of these (just closed) revisions, the next one with the same facts and `status`;
     the ids of the records concerned."""
     record_ids: list[int] = []
-    target = [
-        "record_id",
-        "revision",
-        "status",
-        "changes",
-        "reason",
-        "actor",
-        "actor_role",
-        "account_id",
-        "known_from",
-        *FACT_COLUMNS,
-    ]
     for chunk in _chunks(revision_ids):
         query = select(
             REVISION.record_id,
@@ -233,7 +235,7 @@ async def copy_as_next_revisions(
             literal(known_from, UTCDateTime),
             *(REVISION[name] for name in FACT_COLUMNS),
         ).where(REVISION.id.in_(chunk))
-        await session.execute(insert(RecordRevision.__table__).from_select(target, query))
+        await session.execute(insert(REVISION_TABLE).from_select(REVISION_COLUMNS, query))
         found = select(REVISION.record_id).where(REVISION.id.in_(chunk))
         record_ids += [int(row_id) for row_id in (await session.execute(found)).scalars()]
     return record_ids
@@ -285,7 +287,13 @@ async def file_of(
     return [(record, revision) for record, revision in (await session.execute(query)).all()]
 
 
-def past_window(today: date, status: RecordStatus) -> Select[tuple[int]]:
+async def first_ids(session: AsyncSession, query: Select[Any], limit: int) -> list[int]:
+    """The first `limit` ids a query of ids selects."""
+    rows = (await session.execute(query.limit(limit))).all()
+    return [int(row[0]) for row in rows]
+
+
+def past_window(today: date, status: RecordStatus) -> Select[Any]:
     """Current revisions in `status` whose publication window ended before `today`."""
     return (
         select(REVISION.id)

@@ -19,15 +19,15 @@ from credit.kernel.errors import Conflict, InvalidInput, NotFound
 from credit.records import repository, workflow
 from credit.records.ingest import CONFLICT_RULE, Ingestion
 from credit.records.models import RecordRevision, RecordStatus
-from credit.records.schemas import RecordCorrection, RecordFields
-from credit.records.validation import (
-    FactsChecker,
+from credit.records.schemas import ReasonInput, RecordCorrection, RecordFields
+from credit.records.shape import (
     RowFailure,
     RowRejected,
     failures_of,
     normalised_payload,
     parse_row,
 )
+from credit.records.validation import FactsChecker
 
 API_SOURCE = "the API"
 
@@ -72,9 +72,13 @@ async def submit(session: AsyncSession, actor: Actor, payload: Mapping[str, Any]
 
 
 def _reason(reason: str | None) -> str:
+    """The reason kept with a revision: required, at most 2,000 characters, printable."""
     if reason is None or not reason.strip():
         raise InvalidInput("a reason is required", field="reason", rule="required")
-    return reason.strip()
+    try:
+        return ReasonInput(reason=reason).reason
+    except ValidationError as error:
+        raise RowRejected(failures_of(error)) from None
 
 
 async def _current(session: AsyncSession, record_id: int) -> RecordRevision:

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.kernel.actor import Actor
 from credit.kernel.clock import business_today
+from credit.policy.vocabulary import ResponsibilityTier
 from credit.records.history import RecordState
 from credit.records.models import RecordRevision, RecordStatus
 from credit.records.publication import is_public
 from credit.records.schemas import RecordPublic, ResponsiblePublic, RevisionPublic
 from credit.subjects.access import sees_identifiers_of
-from credit.subjects.models import Subject
+from credit.subjects.models import SUBJECT_TABLE, Subject
 from credit.subjects.pii import PersonalIdentifiers
 
 
@@ -25,7 +26,7 @@ async def _people(session: AsyncSession, states: Sequence[RecordState]) -> dict[
     }
     if not wanted:
         return {}
-    query = select(Subject).where(Subject.__table__.c.id.in_(sorted(wanted)))
+    query = select(Subject).where(SUBJECT_TABLE.c.id.in_(sorted(wanted)))
     return {
         subject.id: subject for subject in (await session.execute(query)).scalars() if subject.id
     }
@@ -39,7 +40,7 @@ def _responsible(
 ) -> ResponsiblePublic:
     subject_id = int(str(entry["subject_id"]))
     person = people.get(subject_id)
-    shown = ResponsiblePublic(subject_id=subject_id, tier=str(entry["tier"]))  # type: ignore[arg-type]
+    shown = ResponsiblePublic(subject_id=subject_id, tier=ResponsibilityTier(str(entry["tier"])))
     if person is None:
         return shown
     resident_id = person.resident_id_masked

@@ -121,7 +121,7 @@ async def transition(
 async def transition_many(
     session: AsyncSession,
     actor: Actor,
-    due: Mapping[RecordStatus, Select[tuple[int]]],
+    due: Mapping[RecordStatus, Select[Any]],
     *,
     to: RecordStatus,
     reason: str,
@@ -141,7 +141,7 @@ async def transition_many(
     last_id: int | None = None
     for from_status, query in due.items():
         changes = {"status": {"from": str(from_status), "to": str(to)}}
-        while revision_ids := list((await session.execute(query.limit(chunk_size))).scalars()):
+        while revision_ids := await repository.first_ids(session, query, chunk_size):
             now = utcnow()
             closed = await repository.close_revisions(session, revision_ids, now)
             record_ids = await repository.copy_as_next_revisions(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:45:29.317410
+Create Date: 2026-11-23 13:00:33.282289
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,30 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
+
+    op.create_table('evaluation_run',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('cycle', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('cycle_start', sa.Date(), nullable=False),
+    sa.Column('cycle_end', sa.Date(), nullable=False),
+    sa.Column('as_of', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('scope_kinds', sa.JSON(), nullable=False),
+    sa.Column('scope_regions', sa.JSON(), nullable=False),
+    sa.Column('set_ids', sa.JSON(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('started_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('started_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('subjects_evaluated', sa.Integer(), nullable=False),
+    sa.Column('corrects_run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('published_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('published_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('computed', 'in_review', 'publicity', 'published', 'superseded')", name=op.f('ck_evaluation_run_status')),
+    sa.ForeignKeyConstraint(['corrects_run_id'], ['evaluation_run.id'], name=op.f('fk_evaluation_run_corrects_run_id_evaluation_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_run'))
+    )
+    with op.batch_alter_table('evaluation_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_run_cycle'), ['cycle'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_run_status'), ['status'], unique=False)
 
     op.create_table('import_batch',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -254,8 +278,22 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['pack_version_id'], ['policy_pack_version.id'], name=op.f('fk_credit_record_pack_version_id_policy_pack_version')),
     sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_credit_record_subject_id_subject')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_record')),
-    sa.UniqueConstraint('source_system', 'source_ref', name=op.f('uq_credit_record_source_system_source_ref'))
+    sa.UniqueConstraint('source_ref', 'source_system', name=op.f('uq_credit_record_source_ref_source_system'))
     )
+    op.create_table('evaluation_run_event',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('occurred_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['evaluation_run.id'], name=op.f('fk_evaluation_run_event_run_id_evaluation_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_run_event'))
+    )
+    with op.batch_alter_table('evaluation_run_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_run_event_run_id'), ['run_id'], unique=False)
+
     op.create_table('import_rejection',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('batch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -269,6 +307,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('import_rejection', schema=None) as batch_op:
         batch_op.create_index('ix_import_rejection_batch_line', ['batch_id', 'line'], unique=False)
+
+    op.create_table('indicator_set',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('profile_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('profile_version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subject_kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('created_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name=op.f('ck_indicator_set_status')),
+    sa.ForeignKeyConstraint(['profile_version_id'], ['policy_pack_version.id'], name=op.f('fk_indicator_set_profile_version_id_policy_pack_version')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_set')),
+    sa.UniqueConstraint('profile_code', 'subject_kind', 'version', name=op.f('uq_indicator_set_profile_code_subject_kind_version'))
+    )
+    with op.batch_alter_table('indicator_set', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_set_profile_code'), ['profile_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicator_set_status'), ['status'], unique=False)
 
     op.create_table('policy_pack_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -382,11 +441,78 @@ def upgrade() -> None:
         batch_op.create_index('ix_credit_record_revision_subject', ['subject_id', 'record_id'], unique=False)
         batch_op.create_index('uq_credit_record_revision_current', ['record_id'], unique=True, sqlite_where=sa.text('known_until IS NULL'), postgresql_where=sa.text('known_until IS NULL'))
 
+    op.create_table('evaluation_result',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subject_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('set_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('total', credit.kernel.db.Money(), nullable=True),
+    sa.Column('grade', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
+    sa.Column('vetoed_by', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('dimension_scores', sa.JSON(), nullable=False),
+    sa.Column('contributions', sa.JSON(), nullable=False),
+    sa.Column('reason_codes', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['evaluation_run.id'], name=op.f('fk_evaluation_result_run_id_evaluation_run')),
+    sa.ForeignKeyConstraint(['set_id'], ['indicator_set.id'], name=op.f('fk_evaluation_result_set_id_indicator_set')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_evaluation_result_subject_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_result')),
+    sa.UniqueConstraint('run_id', 'subject_id', name=op.f('uq_evaluation_result_run_id_subject_id'))
+    )
+    with op.batch_alter_table('evaluation_result', schema=None) as batch_op:
+        batch_op.create_index('ix_evaluation_result_run_grade', ['run_id', 'grade'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_result_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('indicator_set_event',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('set_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('occurred_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['set_id'], ['indicator_set.id'], name=op.f('fk_indicator_set_event_set_id_indicator_set')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_set_event'))
+    )
+    with op.batch_alter_table('indicator_set_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_set_event_set_id'), ['set_id'], unique=False)
+
+    op.create_table('simulation',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('baseline_run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('baseline_set_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('set_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subject_kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('population', sa.Integer(), nullable=False),
+    sa.Column('transition_matrix', sa.JSON(), nullable=False),
+    sa.Column('baseline_distribution', sa.JSON(), nullable=False),
+    sa.Column('simulated_distribution', sa.JSON(), nullable=False),
+    sa.Column('changed_count', sa.Integer(), nullable=False),
+    sa.Column('changed', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('created_at', credit.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['baseline_run_id'], ['evaluation_run.id'], name=op.f('fk_simulation_baseline_run_id_evaluation_run')),
+    sa.ForeignKeyConstraint(['baseline_set_id'], ['indicator_set.id'], name=op.f('fk_simulation_baseline_set_id_indicator_set')),
+    sa.ForeignKeyConstraint(['set_id'], ['indicator_set.id'], name=op.f('fk_simulation_set_id_indicator_set')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_simulation')),
+    sa.UniqueConstraint('name', name=op.f('uq_simulation_name'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('simulation')
+    with op.batch_alter_table('indicator_set_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_set_event_set_id'))
+
+    op.drop_table('indicator_set_event')
+    with op.batch_alter_table('evaluation_result', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_result_subject_id'))
+        batch_op.drop_index('ix_evaluation_result_run_grade')
+
+    op.drop_table('evaluation_result')
     with op.batch_alter_table('credit_record_revision', schema=None) as batch_op:
         batch_op.drop_index('uq_credit_record_revision_current', sqlite_where=sa.text('known_until IS NULL'), postgresql_where=sa.text('known_until IS NULL'))
         batch_op.drop_index('ix_credit_record_revision_subject')
@@ -407,10 +533,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_policy_pack_event_pack_version_id'))
 
     op.drop_table('policy_pack_event')
+    with op.batch_alter_table('indicator_set', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_set_status'))
+        batch_op.drop_index(batch_op.f('ix_indicator_set_profile_code'))
+
+    op.drop_table('indicator_set')
     with op.batch_alter_table('import_rejection', schema=None) as batch_op:
         batch_op.drop_index('ix_import_rejection_batch_line')
 
     op.drop_table('import_rejection')
+    with op.batch_alter_table('evaluation_run_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_run_event_run_id'))
+
+    op.drop_table('evaluation_run_event')
     op.drop_table('credit_record')
     with op.batch_alter_table('catalog_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_item_pack_version_id'))
@@ -440,6 +575,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_batch_finished_at'))
 
     op.drop_table('import_batch')
+    with op.batch_alter_table('evaluation_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_run_status'))
+        batch_op.drop_index(batch_op.f('ix_evaluation_run_cycle'))
+
+    op.drop_table('evaluation_run')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_occurred_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))

@@ -142,3 +142,11 @@ async def test_web_login_with_a_wrong_password_shows_the_form_again(
     assert "用户名或密码错误" in answer.text
     assert (await client.get("/me")).status_code in (200, 303)
     assert "zhou.officer" not in (await client.get("/me")).text
+
+
+async def test_control_characters_in_a_user_name_are_refused_by_name(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    answer = await client.post(LOGIN, json={"username": "wang\x00", "password": "x"})
+    assert answer.status_code == 400
+    assert "username" in answer.json()["detail"]

@@ -64,6 +64,26 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/metrics/import"): OFFICERS,
     ("GET", "/api/v1/metrics/imports/{import_id}"): REGULATORS,
     ("GET", "/api/v1/metrics/imports/{import_id}/rejected.csv"): REGULATORS,
+    ("GET", "/api/v1/indicator-sets"): REGULATORS,
+    ("POST", "/api/v1/indicator-sets"): ADMINS,
+    ("GET", "/api/v1/indicator-sets/{set_id}"): REGULATORS,
+    ("PATCH", "/api/v1/indicator-sets/{set_id}"): ADMINS,
+    ("POST", "/api/v1/indicator-sets/{set_id}/activate"): ADMINS,
+    ("POST", "/api/v1/indicator-sets/{set_id}/retire"): ADMINS,
+    ("GET", "/api/v1/evaluations"): REGULATORS,
+    ("POST", "/api/v1/evaluations"): OFFICERS,
+    ("GET", "/api/v1/evaluations/{run_id}"): REGULATORS,
+    ("POST", "/api/v1/evaluations/{run_id}/review"): OFFICERS,
+    ("POST", "/api/v1/evaluations/{run_id}/corrections"): OFFICERS,
+    ("POST", "/api/v1/evaluations/{run_id}/publicity"): {"admin", "reviewer"},
+    ("POST", "/api/v1/evaluations/{run_id}/publish"): {"admin", "reviewer"},
+    ("GET", "/api/v1/evaluations/{run_id}/results"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/simulations"): REGULATORS,
+    ("GET", "/api/v1/points/{subject_id}"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/subjects/{subject_id}/report"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/simulations"): OFFICERS,
+    ("GET", "/api/v1/simulations/{simulation_id}"): REGULATORS,
+    ("GET", "/api/v1/simulations/{simulation_id}/compare/{other_id}"): REGULATORS,
 }
 
 
@@ -128,6 +148,10 @@ async def test_each_role_meets_the_guard(
         pack_id=999_999,
         item_code="ENF-38-SPLIT-ADMISSION",
         import_id=999_999,
+        set_id=999_999,
+        run_id=999_999,
+        simulation_id=999_999,
+        other_id=999_998,
     )
     allowed = MATRIX[(method, path)]
     for role in ROLES:

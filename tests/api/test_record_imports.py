@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.testing import AsyncTestClient
 
+from api import uploads
 from api.app import create_app
 from api.db import Database
 from api.settings import Settings
@@ -293,3 +296,34 @@ async def test_an_oversize_body_is_refused_naming_the_limit(
         IMPORT, files={"file": ("r.csv", body, "text/csv")}, headers=officer
     )
     assert multipart.status_code == 413
+
+
+class _ChunkedRequest:
+    """A body sent without Content-Length, as a chunked upload arrives."""
+
+    content_type = ("text/csv", {})
+    content_length = None
+    headers: dict[str, str] = {}
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.body), 500):
+            yield self.body[start : start + 500]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return list(folder.iterdir())
+
+
+async def test_a_chunked_body_is_cut_off_at_the_limit_and_leaves_no_file(tmp_path: Path) -> None:
+    request = cast(Request[Any, Any, Any], _ChunkedRequest(b"x" * 5000))
+    with pytest.raises(uploads.BodyTooLargeError) as refused:
+        await uploads.receive(request, directory=tmp_path, limit=2048)
+    assert refused.value.extra == {"limit_bytes": 2048}
+    assert _files_in(tmp_path) == []
+
+    kept = await uploads.receive(request, directory=tmp_path, limit=5000)
+    assert kept.size == 5000
+    assert kept.path.read_bytes() == b"x" * 5000

@@ -128,6 +128,7 @@ def test_xlsx_rows_read_like_their_csv_export(tmp_path: Path) -> None:
     path = tmp_path / "records.xlsx"
     workbook.save(path)
     assert detect_format(path, filename="upload") is FileFormat.XLSX  # by its first bytes
+    assert detect_format(path, media_type="text/csv", filename="r.csv") is FileFormat.XLSX
     assert _rows(path, FileFormat.XLSX) == [
         (2, {"subject_id": "7", "item_code": "ENF-38-SPLIT-ADMISSION", "source_ref": "长医-001",
              "amount": "1234.5"}),

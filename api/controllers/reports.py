@@ -1,0 +1,72 @@
+"""A subject's credit report: regulators read any, a subject account only its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.guards import people
+from credit.kernel.actor import Actor
+from credit.records import history, views
+from credit.records.repository import RecordFilter
+from credit.subjects.pii import PersonalIdentifiers
+from indicators import report
+from indicators.schemas import (
+    ID_MAX,
+    CreditReportPublic,
+    EvaluationResultPublic,
+    GradeHistoryEntry,
+    LiveScorePublic,
+)
+
+RECENT_RECORDS = 50
+
+
+class SubjectReportController(Controller):
+    path = "/subjects/{subject_id:int}/report"
+    tags = ["subjects"]
+    guards = [people]
+
+    @get("/")
+    async def read_credit_report(
+        self,
+        subject_id: Annotated[int, Parameter(ge=1, le=ID_MAX)],
+        db_session: AsyncSession,
+        actor: Actor,
+        pii: PersonalIdentifiers,
+    ) -> CreditReportPublic:
+        """Published grade, live score with its reasons, grade history and recent records."""
+        found = await report.report(db_session, actor, subject_id)
+        page = await history.credit_file(
+            db_session, actor, subject_id, RecordFilter(), limit=RECENT_RECORDS
+        )
+        records = await views.public_records(db_session, actor, pii, page.items)
+        live = found.live
+        return CreditReportPublic(
+            subject_id=subject_id,
+            name=found.subject.name,
+            kind=found.subject.kind,
+            current=EvaluationResultPublic.model_validate(found.current[0])
+            if found.current
+            else None,
+            current_cycle=found.current[1].cycle if found.current else None,
+            live=LiveScorePublic(
+                cycle=live.cycle,
+                set_id=live.set_id,
+                profile_code=live.profile_code,
+                eligible=live.outcome.eligible,
+                total=live.outcome.total,
+                grade=live.outcome.grade,
+                vetoed_by=live.outcome.vetoed_by,
+                dimension_scores=live.outcome.dimension_scores,
+                contributions=live.outcome.contributions,
+                reason_codes=live.outcome.reason_codes,
+            )
+            if live
+            else None,
+            history=[GradeHistoryEntry.model_validate(entry) for entry in found.history],
+            records=records,
+        )

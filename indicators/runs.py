@@ -1,0 +1,232 @@
+"""Evaluation runs: compute a cycle in bounded chunks, then review, publicity and publication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from credit.kernel.actor import SYSTEM_ACTOR, Actor
+from credit.kernel.clock import business_date, business_today, utcnow
+from credit.kernel.errors import InvalidInput, NotFound
+from credit.records.history import instant
+from indicators import aggregation, engine, repository, run_workflow, sets
+from indicators.cycles import Cycle, parse_cycle
+from indicators.models import RESULT_TABLE, EvaluationRun, RunStatus, SetStatus
+from indicators.sets import LoadedSet
+
+CHUNK_SUBJECTS = 2000  # subjects per statement: memory stays flat however large the province
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    cycle: str
+    as_of: datetime | None = None  # now when omitted; without an offset, Shanghai time
+    set_ids: tuple[int, ...] = ()
+    profile_code: str | None = None  # the active sets of this profile, when no ids are given
+    kinds: tuple[str, ...] = ()  # the kinds of the chosen sets when empty
+    regions: tuple[str, ...] = ()  # everywhere when empty
+    corrects_run_id: int | None = None
+    changed_since: datetime | None = None  # only subjects whose information changed since
+
+
+async def _chosen_sets(session: AsyncSession, request: RunRequest) -> dict[str, LoadedSet]:
+    ids = list(request.set_ids)
+    if not ids and request.profile_code:
+        for kind in request.kinds:
+            active = await sets.active_set(session, request.profile_code, kind)
+            if active is None:
+                raise InvalidInput(
+                    f"profile {request.profile_code} has no active indicator set for {kind}",
+                    field="kinds",
+                    rule="active_set",
+                )
+            ids.append(active.id or 0)
+    if not ids:
+        raise InvalidInput(
+            "name the indicator set versions, or a profile and the kinds to evaluate",
+            field="set_ids",
+            rule="required",
+        )
+    chosen: dict[str, LoadedSet] = {}
+    for set_id in ids:
+        loaded = await sets.load(session, set_id)
+        if loaded.row.status == SetStatus.DRAFT:
+            raise InvalidInput(
+                f"indicator set {set_id} is a draft; a draft is only simulated, never run",
+                field="set_ids",
+                rule="not_draft",
+            )
+        if loaded.row.subject_kind in chosen:
+            raise InvalidInput(
+                f"two indicator sets given for {loaded.row.subject_kind}",
+                field="set_ids",
+                rule="one_set_per_kind",
+            )
+        chosen[loaded.row.subject_kind] = loaded
+    missing = set(request.kinds) - set(chosen)
+    if missing:
+        raise InvalidInput(
+            f"no indicator set given for {', '.join(sorted(missing))}",
+            field="set_ids",
+            rule="set_per_kind",
+        )
+    return chosen
+
+
+async def _check_as_of(session: AsyncSession, as_of: datetime, cycle: Cycle) -> None:
+    now = utcnow()
+    if as_of > now:
+        raise InvalidInput("as_of lies in the future", field="as_of", rule="as_of_not_future")
+    earliest = await aggregation.earliest_knowledge(session)
+    if earliest is None or as_of < earliest:
+        raise InvalidInput(
+            f"as_of {as_of.isoformat()} is before any credit record was known",
+            field="as_of",
+            rule="as_of_after_data",
+        )
+    if business_date(as_of) < cycle.start:
+        raise InvalidInput(
+            f"as_of {as_of.isoformat()} is before cycle {cycle.code} begins",
+            field="as_of",
+            rule="as_of_in_cycle",
+        )
+
+
+async def start(
+    session: AsyncSession, actor: Actor, request: RunRequest, on_progress: Progress | None = None
+) -> EvaluationRun:
+    """Validate, then compute every subject in scope; nothing is stored if the input is bad."""
+    cycle = parse_cycle(request.cycle, business_today())
+    chosen = await _chosen_sets(session, request)
+    kinds = sorted(request.kinds or chosen)
+    as_of = instant(request.as_of) or utcnow()
+    await _check_as_of(session, as_of, cycle)
+    run = EvaluationRun(
+        cycle=cycle.code,
+        cycle_start=cycle.start,
+        cycle_end=cycle.end,
+        as_of=as_of,
+        scope_kinds=kinds,
+        scope_regions=sorted(request.regions),
+        set_ids=sorted(chosen[kind].id for kind in kinds),
+        status=str(RunStatus.COMPUTED),
+        started_by=actor.name,
+        started_at=utcnow(),
+        corrects_run_id=request.corrects_run_id,
+    )
+    session.add(run)
+    await session.flush()
+    assert run.id is not None
+    since = request.changed_since
+    total = await aggregation.count_scope(session, kinds, request.regions, as_of, since)
+    done, after_id = 0, 0
+    while True:
+        chunk = await aggregation.scope_chunk(
+            session,
+            kinds,
+            request.regions,
+            as_of,
+            after_id=after_id,
+            size=CHUNK_SUBJECTS,
+            changed_since=since,
+        )
+        if not chunk:
+            break
+        await _evaluate_chunk(session, run.id, chunk, chosen, cycle, as_of)
+        done += len(chunk)
+        after_id = chunk[-1].id
+        if on_progress:
+            on_progress(done, total)
+    run.subjects_evaluated = done
+    await run_workflow.record_creation(session, actor, run)
+    return run
+
+
+async def _evaluate_chunk(
+    session: AsyncSession,
+    run_id: int,
+    chunk: Sequence[aggregation.ScopedSubject],
+    chosen: dict[str, LoadedSet],
+    cycle: Cycle,
+    as_of: datetime,
+) -> None:
+    rows = [
+        {
+            "run_id": run_id,
+            "subject_id": scored.subject.id,
+            "set_id": scored.set_id,
+            "eligible": scored.outcome.eligible,
+            "total": scored.outcome.total,
+            "grade": scored.outcome.grade,
+            "vetoed_by": scored.outcome.vetoed_by,
+            "dimension_scores": scored.outcome.dimension_scores,
+            "contributions": scored.outcome.contributions,
+            "reason_codes": scored.outcome.reason_codes,
+        }
+        for scored in await engine.score_chunk(session, chunk, chosen, cycle, as_of)
+    ]
+    if rows:
+        await session.execute(insert(RESULT_TABLE), rows)
+
+
+async def get_run(session: AsyncSession, run_id: int) -> EvaluationRun:
+    run = await repository.get_run(session, run_id)
+    if run is None:
+        raise NotFound(f"evaluation run {run_id} does not exist", field="run_id", rule="exists")
+    return run
+
+
+async def advance(
+    session: AsyncSession, actor: Actor, run_id: int, to: RunStatus, *, reason: str | None = None
+) -> EvaluationRun:
+    """Submit for review, open publicity or publish; publishing a full run supersedes the same
+    cycle's earlier published run over the same scope (a correction run supersedes only the
+    results of the subjects it re-evaluated)."""
+    run = await get_run(session, run_id)
+    await run_workflow.transition(session, actor, run, to, reason=reason)
+    if to is RunStatus.PUBLISHED and run.corrects_run_id is None:
+        for earlier in await repository.published_runs(session, run.cycle):
+            if earlier.id == run.id:
+                continue
+            same_scope = (earlier.scope_kinds, earlier.scope_regions) == (
+                run.scope_kinds,
+                run.scope_regions,
+            )
+            if same_scope:
+                await run_workflow.transition(
+                    session,
+                    SYSTEM_ACTOR,
+                    earlier,
+                    RunStatus.SUPERSEDED,
+                    reason=f"superseded by run {run.id}",
+                )
+    return run
+
+
+async def correct(
+    session: AsyncSession, actor: Actor, run_id: int, on_progress: Progress | None = None
+) -> EvaluationRun:
+    """A correction run: the published run's cycle, scope and sets, as of now, for only the
+    subjects whose records or metrics became known after its as_of. The original stays as is."""
+    original = await get_run(session, run_id)
+    if original.status != RunStatus.PUBLISHED:
+        raise InvalidInput(
+            f"evaluation run {run_id} is {original.status}; only a published run is corrected "
+            "(recompute an unpublished one instead)",
+            field="run_id",
+            rule="published_only",
+        )
+    request = RunRequest(
+        cycle=original.cycle,
+        set_ids=tuple(original.set_ids),
+        kinds=tuple(original.scope_kinds),
+        regions=tuple(original.scope_regions),
+        corrects_run_id=run_id,
+        changed_since=original.as_of,
+    )
+    return await start(session, actor, request, on_progress)
