@@ -1,4 +1,4 @@
-# medcredit — `make run` serves the demo, `make test` runs the checks and the test suite.
+# medcredit — `make run` serves the demo, `make test` runs ruff, the import contract, mypy and pytest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint
+test: lint typecheck
 	$(BIN)/pytest -n 2
 
 # Re-pin every dependency after changing pyproject.toml.

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credit.kernel.db import ID_MAX
 from credit.records.schemas import RecordPublic
 from indicators.models import RunStatus, SetStatus
 
-ID_MAX = 2**63 - 1
 SetId = Annotated[int, Field(ge=1, le=ID_MAX)]
 Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 ProfileCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]

@@ -114,6 +114,8 @@ def _print_counts(built: DemoBuilt, seed: int, scale: float, seconds: float) -> 
     for kind, count in built.province.counts.items():
         label = kinds[kind].zh if kind in kinds else "执业地点"
         click.echo(f"  {kind:<20} {count:>6}  {label}")
+    by_category = ", ".join(f"{category} {n}" for category, n in sorted(built.records.items()))
+    click.echo(f"Credit records (2025-01 to 2026-10): {built.record_count} ({by_category})")
 
 
 def _print_logins(logins: list[DemoLogin]) -> None:

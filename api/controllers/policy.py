@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.guards import admins, regulators
 from credit.kernel.actor import Actor
+from credit.kernel.db import ID_MAX
 from credit.kernel.errors import InvalidInput
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from credit.policy import regime, service
@@ -25,7 +26,6 @@ from credit.policy.models import (
     PackVersionSummary,
 )
 
-ID_MAX = 2**63 - 1
 PackId = Annotated[int, Parameter(ge=1, le=ID_MAX)]
 PackCode = Annotated[str | None, Parameter(pattern=PACK_CODE_PATTERN)]
 

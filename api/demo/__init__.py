@@ -6,7 +6,7 @@ evaluations, lists) is one more step here, inside the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,9 @@ from api.demo.province import (
     build_province,
     has_subjects,
 )
+from api.demo.records import load_records
 from credit.kernel.actor import SYSTEM_ACTOR, Actor
+from credit.policy.service import ensure_defaults
 from credit.subjects.pii import PersonalIdentifiers
 
 __all__ = [
@@ -45,6 +47,11 @@ class DemoBuilt:
     province: DemoProvince
     logins: list[DemoLogin]
     partner_key: str  # shown once: only its hash is stored
+    records: dict[str, int] = field(default_factory=dict)  # credit records per category
+
+    @property
+    def record_count(self) -> int:
+        return sum(self.records.values())
 
 
 async def build_demo(
@@ -57,10 +64,15 @@ async def build_demo(
     actor: Actor = SYSTEM_ACTOR,
     on_progress: ProgressCallback | None = None,
 ) -> DemoBuilt:
-    """The whole demo in the session's transaction: the province, its accounts, a partner key."""
+    """The whole demo in the session's transaction: the province, two years of its credit
+    records (under the national policy pack), its accounts, a partner key."""
     province = await build_province(
         session, pii, seed=seed, scale=scale, actor=actor, on_progress=on_progress
     )
+    await ensure_defaults(session)  # records are made under the active pack's catalog
+    records = await load_records(
+        session, actor, seed=seed, scale=scale, hospital_id=province.hospital_id
+    )
     logins = await create_demo_logins(session, actor, province)
     partner_key = await create_partner_key(session, actor, partner_rate_limit)
-    return DemoBuilt(province, logins, partner_key)
+    return DemoBuilt(province, logins, partner_key, records)

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.ingestion.models import IMPORT_REJECTION_TABLE, ImportBatch, ImportRejection
+from credit.kernel.db import ID_MAX
 
 REJECTION = IMPORT_REJECTION_TABLE.c
 PAGE = 1000
@@ -28,7 +29,7 @@ async def insert_rejections(session: AsyncSession, rows: Sequence[dict[str, Any]
 
 
 async def batch(session: AsyncSession, batch_id: int, kind: str) -> ImportBatch | None:
-    if not 1 <= batch_id <= 2**63 - 1:
+    if not 1 <= batch_id <= ID_MAX:
         return None
     found = await session.get(ImportBatch, batch_id)
     return found if found is not None and found.kind == kind else None

@@ -18,11 +18,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from credit.kernel.db import ID_MAX
 from credit.metrics.models import RATE_PLACES, PeriodKind
 
 FEN = Decimal("0.01")
 MAX_YUAN = Decimal(10) ** 13
-ID_MAX = 2**63 - 1
 REQUIRED = ("subject_id", "period", "discharges", "total_cost", "fund_payment")
 OPTIONAL = ("average_cost", "refusal_rate", "suspect_rate")
 SOURCE = ("source_system", "source_ref")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from credit.kernel.actor import Actor
-from credit.kernel.db import IdType, UTCDateTime
+from credit.kernel.db import ID_MAX, IdType, UTCDateTime
 from credit.records.models import (
     RECORD_TABLE,
     REVISION_TABLE,
@@ -23,7 +23,6 @@ from credit.records.models import (
     RecordStatus,
 )
 from credit.subjects import repository as subjects
-from credit.subjects.models import ID_MAX
 
 RECORD = RECORD_TABLE.c
 REVISION = REVISION_TABLE.c

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from credit.kernel.db import ID_MAX
 from credit.policy.vocabulary import Category, ResponsibilityTier, Severity
 from credit.records.models import RecordStatus
-from credit.subjects.models import ID_MAX
 
 MAX_RESPONSIBLE = 50
 # No control characters (Unicode category Cc): no name or reference needs them and PostgreSQL

@@ -10,10 +10,7 @@ from pydantic import ConfigDict, field_validator
 from sqlalchemy import CheckConstraint, Column, ForeignKey, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from credit.kernel.db import IdType, UTCDateTime, check_in
-
-ID_MAX = 2**63 - 1
-"""The largest id a 64-bit key holds; larger numbers in a path or body can name nothing."""
+from credit.kernel.db import ID_MAX, IdType, UTCDateTime, check_in
 
 
 class InstitutionLevel(StrEnum):

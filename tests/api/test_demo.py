@@ -25,6 +25,7 @@ from api.demo.pools import REGION_CODES, REGISTRATION_CODES
 from api.settings import Settings
 from credit.accounts.models import Account, ApiKey
 from credit.audit.models import AuditEvent
+from credit.records.models import CreditRecord
 from credit.subjects.kinds import registry
 from credit.subjects.models import PracticeSite, Subject
 from credit.subjects.pii import PersonalIdentifiers
@@ -104,9 +105,14 @@ async def test_the_audit_log_has_one_event_per_batch_not_per_row(
     built = await _build(db, settings)
     async with db.sessionmaker() as session:
         events = (await session.execute(select(AuditEvent))).scalars().all()
-    assert len(events) < 20 < built.province.subjects
+    # The shipped policy packs and indicator sets are activated once, whatever the scale.
+    policy = ("policy_pack.", "indicator_set.")
+    demo_events = [e for e in events if not e.action.startswith(policy)]
+    assert len(demo_events) < 20 < built.province.subjects
     batches = [json.loads(e.change) for e in events if e.action == "subject.bulk_register"]
     assert sum(batch["count"] for batch in batches) == built.province.subjects
+    imports = [json.loads(e.change) for e in events if e.action == "record.import"]
+    assert [batch["created"] for batch in imports] == [built.record_count]
 
 
 def test_a_seed_always_gives_the_same_province() -> None:
@@ -133,6 +139,36 @@ async def test_demo_accounts_log_in_and_the_partner_key_works(
     me = (await client.get("/api/v1/auth/whoami", headers=partner)).json()
     assert me["role"] == "partner"
     assert "verify" in me["scopes"]
+
+
+async def test_the_demo_ingests_credit_records_of_every_kind_none_rejected(
+    client: AsyncTestClient[Litestar], db: Database, settings: Settings
+) -> None:
+    built = await _build(db, settings)  # raises if the ingest engine rejected any row
+    async with db.sessionmaker() as session:
+        records = (await session.execute(select(CreditRecord))).scalars().all()
+    assert len(records) == built.record_count > 100
+    categories = Counter(str(record.category) for record in records)
+    assert categories == built.records
+    assert set(categories) >= {"monitoring", "enforcement", "agreement", "inspection", "positive"}
+    assert len({(r.source_system, r.source_ref) for r in records}) == len(records)
+    for record in records:
+        assert record.occurred_on is None or record.occurred_on <= record.decided_on
+        assert "2025-01-01" <= record.decided_on.isoformat() <= "2026-10-31"
+        assert (record.rule_code is not None) == (record.category == "monitoring")
+    assert any(record.responsible for record in records)
+
+    officer = next(login for login in DEMO_LOGINS if login.username == "demo.officer")
+    answer = await client.post(
+        "/api/v1/auth/login", json={"username": officer.username, "password": officer.password}
+    )
+    headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    url = f"/api/v1/subjects/{built.province.hospital_id}/records"
+    page = await client.get(url, headers=headers)
+    assert page.status_code == 200, page.text
+    items = page.json()["items"]
+    assert items
+    assert {item["subject_id"] for item in items} == {built.province.hospital_id}
 
 
 async def test_a_failed_build_leaves_nothing_behind(
@@ -185,6 +221,7 @@ async def test_cli_prints_counts_and_logins_and_a_second_if_empty_run_adds_nothi
     subjects, accounts, keys = await _totals(db)
     assert sum(int(n) for kind, n in printed.items() if kind != "practice_site") == subjects
     assert (accounts, keys) == (len(DEMO_LOGINS), 1)
+    assert re.search(r"^Credit records .*: [1-9]\d* \(agreement \d+, ", first.output, re.M)
     for login in DEMO_LOGINS:
         assert f"{login.username} " in first.output
         assert login.password in first.output
