@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import click
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
@@ -51,6 +52,11 @@ def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     except DomainError as error:
         where = f" ({error.field}: {error.rule})" if error.field else ""
         console.print(f"[red]error:[/red] {error.message}{where}")
+        sys.exit(2)
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"])
+            console.print(f"[red]error:[/red] {field}: {problem['msg']}")
         sys.exit(2)
 
 
