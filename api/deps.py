@@ -42,7 +42,7 @@ def _personal_identifiers(secret_key: str) -> PersonalIdentifiers:
     return PersonalIdentifiers(secret_key)
 
 
-def provide_pii(settings: Settings) -> PersonalIdentifiers:
+def provide_pii(settings: AppSettings) -> PersonalIdentifiers:
     """Hashing and sealing of personal identifiers, keyed once per app secret."""
     return _personal_identifiers(settings.secret_key)
 
@@ -51,5 +51,6 @@ def provide_pii(settings: Settings) -> PersonalIdentifiers:
 DbSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
 AppSettings = NamedDependency[Settings]
+Pii = NamedDependency[PersonalIdentifiers]
 # A path id: anything outside a 64-bit key is refused with 400 before it reaches the database.
 EntityId = Annotated[int, Parameter(ge=1, le=ID_MAX)]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import FromQuery, JSONBody
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession
 from api.guards import admins
 from credit.accounts import repository
 from credit.accounts import service as accounts
 from credit.accounts.models import Account, AccountCreate, AccountPublic
-from credit.kernel.actor import Actor
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
 
 
@@ -30,7 +30,7 @@ class AccountController(Controller):
 
     @post("/")
     async def create_account(
-        self, data: AccountCreate, db_session: AsyncSession, actor: Actor
+        self, data: JSONBody[AccountCreate], db_session: DbSession, actor: CurrentActor
     ) -> AccountPublic:
         """Create an account; a `subject` account is bound to one subject."""
         if data.subject_id is not None:
@@ -41,7 +41,10 @@ class AccountController(Controller):
 
     @get("/")
     async def list_accounts(
-        self, db_session: AsyncSession, cursor: str | None = None, limit: int = 50
+        self,
+        db_session: DbSession,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
     ) -> AccountPage:
         """Accounts in creation order."""
         rows = await repository.accounts_page(db_session, decode_cursor(cursor), check_limit(limit))

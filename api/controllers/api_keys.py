@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import EntityId
+from api.deps import AppSettings, CurrentActor, DbSession, EntityId
 from api.guards import admins
-from api.settings import Settings
 from credit.accounts import api_keys
 from credit.accounts.models import ApiKey, ApiKeyPublic
-from credit.kernel.actor import Actor
 
 
 class ApiKeyCreate(BaseModel):
@@ -50,7 +48,11 @@ class ApiKeyController(Controller):
 
     @post("/")
     async def create_api_key(
-        self, data: ApiKeyCreate, db_session: AsyncSession, actor: Actor, settings: Settings
+        self,
+        data: JSONBody[ApiKeyCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
     ) -> ApiKeyIssued:
         """Issue a key; the answer is the only time the key itself is shown."""
         key, plain = await api_keys.create(
@@ -64,13 +66,13 @@ class ApiKeyController(Controller):
         return ApiKeyIssued(**_public(key).model_dump(), key=plain)
 
     @get("/")
-    async def list_api_keys(self, db_session: AsyncSession) -> ApiKeyList:
+    async def list_api_keys(self, db_session: DbSession) -> ApiKeyList:
         """Every key with its prefix, scopes and last use; never the key itself."""
         return ApiKeyList(items=[_public(key) for key in await api_keys.listed(db_session)])
 
     @post("/{api_key_id:int}/revoke", status_code=200)
     async def revoke_api_key(
-        self, api_key_id: EntityId, db_session: AsyncSession, actor: Actor
+        self, api_key_id: EntityId, db_session: DbSession, actor: CurrentActor
     ) -> ApiKeyPublic:
         """Revoke a key at once; later calls with it are refused."""
         return _public(await api_keys.revoke(db_session, actor, api_key_id))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import DbSession
 from api.guards import admins
 from credit.audit import repository
 from credit.audit.models import AuditEventPublic
@@ -33,9 +33,9 @@ class AuditController(Controller):
     @get("/")
     async def list_audit_events(
         self,
-        db_session: AsyncSession,
-        cursor: str | None = None,
-        limit: int = 100,
+        db_session: DbSession,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
         action: FilterText = None,
         target_type: FilterText = None,
         target_id: FilterText = None,

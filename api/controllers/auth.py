@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import AppSettings, CurrentActor, DbSession
 from api.security import issue_token
-from api.settings import Settings
 from credit.accounts import service as accounts
-from credit.kernel.actor import Actor
 from credit.kernel.errors import PRINTABLE_TEXT, Unauthorized
 
 
@@ -42,7 +41,7 @@ class AuthController(Controller):
 
     @post("/login", opt={"public": True}, status_code=200)
     async def login(
-        self, data: LoginRequest, db_session: AsyncSession, settings: Settings
+        self, data: JSONBody[LoginRequest], db_session: DbSession, settings: AppSettings
     ) -> LoginAnswer:
         """Exchange a user name and password for an expiring bearer token."""
         try:
@@ -66,7 +65,7 @@ class AuthController(Controller):
         )
 
     @get("/whoami")
-    async def whoami(self, actor: Actor) -> WhoAmI:
+    async def whoami(self, actor: CurrentActor) -> WhoAmI:
         """The party this request acts as."""
         return WhoAmI(
             name=actor.name,

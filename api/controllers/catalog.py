@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import DbSession
 from credit.catalog import service as catalog
 from credit.catalog.models import CatalogItemPublic
 from credit.kernel.clock import business_today
@@ -39,12 +39,12 @@ class CatalogController(Controller):
     @get("/", opt={"public": True})
     async def list_catalog_items(
         self,
-        db_session: AsyncSession,
-        category: Category | None = None,
-        severity: Severity | None = None,
+        db_session: DbSession,
+        category: FromQuery[Category | None] = None,
+        severity: FromQuery[Severity | None] = None,
         subject_kind: Annotated[str | None, Parameter(max_length=40)] = None,
         version: Annotated[int | None, Parameter(ge=1, le=1_000_000)] = None,
-        on: date | None = None,
+        on: FromQuery[date | None] = None,
     ) -> CatalogPage:
         """Items in force on `on` (today), or every item of national pack `version`."""
         if subject_kind is not None:
@@ -69,7 +69,7 @@ class CatalogController(Controller):
 
     @get("/{item_code:str}", opt={"public": True})
     async def read_catalog_item(
-        self, item_code: str, db_session: AsyncSession, on: date | None = None
+        self, item_code: FromPath[str], db_session: DbSession, on: FromQuery[date | None] = None
     ) -> CatalogItemPublic:
         """One item as the catalog in force on `on` (today) defines it."""
         if not ITEM_CODE.fullmatch(item_code):

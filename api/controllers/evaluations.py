@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession
 from api.guards import officers, people, regulators, requires_role
 from credit.kernel.actor import Actor, Role
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
@@ -59,7 +60,7 @@ class EvaluationController(Controller):
 
     @post("/", guards=[officers])
     async def start_evaluation(
-        self, data: EvaluationCreate, db_session: AsyncSession, actor: Actor
+        self, data: JSONBody[EvaluationCreate], db_session: DbSession, actor: CurrentActor
     ) -> EvaluationRunDetail:
         """Compute a cycle; a future cycle, an as_of before any data or a draft set is refused."""
         request = RunRequest(
@@ -74,7 +75,7 @@ class EvaluationController(Controller):
 
     @post("/{run_id:int}/corrections", guards=[officers])
     async def correct_evaluation(
-        self, run_id: RunId, db_session: AsyncSession, actor: Actor
+        self, run_id: RunId, db_session: DbSession, actor: CurrentActor
     ) -> EvaluationRunDetail:
         """A correction run for the subjects whose information changed since the published run."""
         return await _detail(db_session, await runs.correct(db_session, actor, run_id))
@@ -82,9 +83,9 @@ class EvaluationController(Controller):
     @get("/", guards=[regulators])
     async def list_evaluations(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         cursor: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: int = 100,
+        limit: FromQuery[int] = 100,
     ) -> EvaluationRunPage:
         rows = await repository.runs(
             db_session, after_id=decode_cursor(cursor), limit=check_limit(limit)
@@ -96,16 +97,16 @@ class EvaluationController(Controller):
         )
 
     @get("/{run_id:int}", guards=[regulators])
-    async def read_evaluation(self, run_id: RunId, db_session: AsyncSession) -> EvaluationRunDetail:
+    async def read_evaluation(self, run_id: RunId, db_session: DbSession) -> EvaluationRunDetail:
         return await _detail(db_session, await runs.get_run(db_session, run_id))
 
     @post("/{run_id:int}/review", guards=[officers], status_code=200)
     async def submit_evaluation(
         self,
         run_id: RunId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> EvaluationRunDetail:
         """computed → in_review."""
         return await _advance(db_session, actor, run_id, RunStatus.IN_REVIEW, data)
@@ -114,9 +115,9 @@ class EvaluationController(Controller):
     async def open_publicity(
         self,
         run_id: RunId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> EvaluationRunDetail:
         """in_review → publicity (公示), by a reviewer who did not start the run."""
         return await _advance(db_session, actor, run_id, RunStatus.PUBLICITY, data)
@@ -125,9 +126,9 @@ class EvaluationController(Controller):
     async def publish_evaluation(
         self,
         run_id: RunId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> EvaluationRunDetail:
         """publicity → published, by a reviewer who did not start the run."""
         return await _advance(db_session, actor, run_id, RunStatus.PUBLISHED, data)
@@ -136,12 +137,12 @@ class EvaluationController(Controller):
     async def list_results(
         self,
         run_id: RunId,
-        db_session: AsyncSession,
-        actor: Actor,
+        db_session: DbSession,
+        actor: CurrentActor,
         subject_id: Annotated[int | None, Parameter(ge=1, le=ID_MAX)] = None,
-        grade: Grade | None = None,
+        grade: FromQuery[Grade | None] = None,
         cursor: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: int = 100,
+        limit: FromQuery[int] = 100,
     ) -> EvaluationResultPage:
         """Results with grade counts; a subject sees only its own, and only once public."""
         page = await results.results(

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import uploads
 from api.db import Database
+from api.deps import AppSettings, CurrentActor, DbSession
 from api.errors import problem
 from api.guards import officers, regulators
 from api.settings import Settings
@@ -162,9 +163,9 @@ class RecordImportController(Controller):
     async def import_records(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
         mode: Mode = ImportMode.PARTIAL,
         encoding: Encoding = None,
     ) -> Response[Any]:
@@ -184,14 +185,14 @@ class RecordImportController(Controller):
 
     @get("/imports/{import_id:int}", guards=[regulators])
     async def read_record_import(
-        self, db_session: AsyncSession, import_id: int
+        self, db_session: DbSession, import_id: FromPath[int]
     ) -> ImportBatchPublic:
         """A records import: who, when, counts, and the first errors."""
         return await _batch_view(db_session, ImportKind.RECORDS, import_id)
 
     @get("/imports/{import_id:int}/rejected.csv", guards=[regulators])
     async def record_import_rejected(
-        self, db_session: AsyncSession, state: State, import_id: int
+        self, db_session: DbSession, state: State, import_id: FromPath[int]
     ) -> Stream:
         """Every rejected row as sent plus an `error` column (UTF-8 with BOM)."""
         return await _rejected_csv(db_session, state, ImportKind.RECORDS, import_id)
@@ -205,9 +206,9 @@ class MetricImportController(Controller):
     async def import_metrics(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        actor: Actor,
-        settings: Settings,
+        db_session: DbSession,
+        actor: CurrentActor,
+        settings: AppSettings,
         mode: Mode = ImportMode.PARTIAL,
         encoding: Encoding = None,
     ) -> Response[Any]:
@@ -224,14 +225,14 @@ class MetricImportController(Controller):
 
     @get("/imports/{import_id:int}", guards=[regulators])
     async def read_metric_import(
-        self, db_session: AsyncSession, import_id: int
+        self, db_session: DbSession, import_id: FromPath[int]
     ) -> ImportBatchPublic:
         """A metrics import: who, when, counts, and the first errors."""
         return await _batch_view(db_session, ImportKind.METRICS, import_id)
 
     @get("/imports/{import_id:int}/rejected.csv", guards=[regulators])
     async def metric_import_rejected(
-        self, db_session: AsyncSession, state: State, import_id: int
+        self, db_session: DbSession, state: State, import_id: FromPath[int]
     ) -> Stream:
         """Every rejected metrics row as sent plus an `error` column (UTF-8 with BOM)."""
         return await _rejected_csv(db_session, state, ImportKind.METRICS, import_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession
 from api.guards import admins, regulators
-from credit.kernel.actor import Actor
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from indicators import repository, sets
 from indicators.models import IndicatorSet, SetStatus
@@ -48,12 +48,12 @@ class IndicatorSetController(Controller):
     @get("/")
     async def list_indicator_sets(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         profile_code: Annotated[str | None, Parameter(max_length=64)] = None,
         subject_kind: Annotated[str | None, Parameter(max_length=40)] = None,
-        status: SetStatus | None = None,
+        status: FromQuery[SetStatus | None] = None,
         cursor: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: int = 100,
+        limit: FromQuery[int] = 100,
     ) -> IndicatorSetPage:
         """Set versions in creation order, optionally of one profile, kind or status."""
         rows = await repository.sets(
@@ -72,14 +72,14 @@ class IndicatorSetController(Controller):
 
     @get("/{set_id:int}")
     async def read_indicator_set(
-        self, set_id: SetIdParam, db_session: AsyncSession
+        self, set_id: SetIdParam, db_session: DbSession
     ) -> IndicatorSetPublic:
         """One version with its document and its workflow events."""
         return await _detail(db_session, await sets.get_set(db_session, set_id))
 
     @post("/", guards=[admins])
     async def create_indicator_set(
-        self, data: IndicatorSetCreate, db_session: AsyncSession, actor: Actor
+        self, data: JSONBody[IndicatorSetCreate], db_session: DbSession, actor: CurrentActor
     ) -> IndicatorSetPublic:
         """A draft; a bad document answers 422 naming each indicator, path and rule."""
         row = await sets.create_draft(
@@ -95,7 +95,11 @@ class IndicatorSetController(Controller):
 
     @patch("/{set_id:int}", guards=[admins])
     async def update_indicator_set(
-        self, set_id: SetIdParam, data: IndicatorSetUpdate, db_session: AsyncSession, actor: Actor
+        self,
+        set_id: SetIdParam,
+        data: JSONBody[IndicatorSetUpdate],
+        db_session: DbSession,
+        actor: CurrentActor,
     ) -> IndicatorSetPublic:
         """Change a draft (re-validated); an active or retired version answers 409."""
         row = await sets.update_draft(
@@ -107,9 +111,9 @@ class IndicatorSetController(Controller):
     async def activate_indicator_set(
         self,
         set_id: SetIdParam,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> IndicatorSetPublic:
         """Activate a draft; the active version of the same profile and kind retires."""
         row = await sets.activate(db_session, actor, set_id, reason=_reason(data))
@@ -119,9 +123,9 @@ class IndicatorSetController(Controller):
     async def retire_indicator_set(
         self,
         set_id: SetIdParam,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> IndicatorSetPublic:
         """Retire a draft or an active version."""
         row = await sets.retire(db_session, actor, set_id, reason=_reason(data))

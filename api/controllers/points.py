@@ -6,10 +6,9 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession
 from api.guards import people
-from credit.kernel.actor import Actor
 from credit.kernel.errors import NotFound
 from credit.records.history import may_read_subject
 from indicators import points
@@ -25,8 +24,8 @@ class PointsController(Controller):
     async def read_points(
         self,
         subject_id: Annotated[int, Parameter(ge=1, le=ID_MAX)],
-        db_session: AsyncSession,
-        actor: Actor,
+        db_session: DbSession,
+        actor: CurrentActor,
         year: Annotated[int | None, Parameter(ge=2000, le=2100)] = None,
     ) -> PointsLedgerPublic:
         """The year's ledger (this year by default): entries, repairs, total and status."""

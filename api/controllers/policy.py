@@ -6,12 +6,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession
 from api.guards import admins, regulators
-from credit.kernel.actor import Actor
 from credit.kernel.db import ID_MAX
 from credit.kernel.errors import InvalidInput
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
@@ -95,11 +95,11 @@ class PolicyPackController(Controller):
     @get("/")
     async def list_policy_packs(
         self,
-        db_session: AsyncSession,
-        status: PackStatus | None = None,
+        db_session: DbSession,
+        status: FromQuery[PackStatus | None] = None,
         code: PackCode = None,
         cursor: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: int = 100,
+        limit: FromQuery[int] = 100,
     ) -> PackPage:
         """Pack versions in creation order, optionally of one status or code."""
         rows = await regime.versions(
@@ -116,15 +116,13 @@ class PolicyPackController(Controller):
         )
 
     @get("/{pack_id:int}")
-    async def read_policy_pack(
-        self, pack_id: PackId, db_session: AsyncSession
-    ) -> PackVersionPublic:
+    async def read_policy_pack(self, pack_id: PackId, db_session: DbSession) -> PackVersionPublic:
         """One version with its document and its workflow events."""
         return await _detail(db_session, await service.get_version(db_session, pack_id))
 
     @post("/", guards=[admins])
     async def create_policy_pack(
-        self, data: PackCreate, db_session: AsyncSession, actor: Actor
+        self, data: JSONBody[PackCreate], db_session: DbSession, actor: CurrentActor
     ) -> PackVersionPublic:
         """Create a draft; a bad document answers 422 listing each path and rule broken."""
         if data.copy_from is not None:
@@ -152,7 +150,11 @@ class PolicyPackController(Controller):
 
     @patch("/{pack_id:int}", guards=[admins])
     async def update_policy_pack(
-        self, pack_id: PackId, data: PackUpdate, db_session: AsyncSession, actor: Actor
+        self,
+        pack_id: PackId,
+        data: JSONBody[PackUpdate],
+        db_session: DbSession,
+        actor: CurrentActor,
     ) -> PackVersionPublic:
         """Change a draft (re-validated); a version past draft answers 409."""
         version = await service.update_draft(
@@ -169,9 +171,9 @@ class PolicyPackController(Controller):
     async def submit_policy_pack(
         self,
         pack_id: PackId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> PackVersionPublic:
         """Put a draft forward for approval by a different admin."""
         version = await service.submit(db_session, actor, pack_id, reason=_reason(data))
@@ -181,9 +183,9 @@ class PolicyPackController(Controller):
     async def approve_policy_pack(
         self,
         pack_id: PackId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> PackVersionPublic:
         """Activate a submitted version; its author or submitter is refused (403 four_eyes)."""
         version = await service.approve(db_session, actor, pack_id, reason=_reason(data))
@@ -193,9 +195,9 @@ class PolicyPackController(Controller):
     async def withdraw_policy_pack(
         self,
         pack_id: PackId,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: TransitionRequest | None = None,
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[TransitionRequest | None] = None,
     ) -> PackVersionPublic:
         """Abandon a draft or a submitted version."""
         version = await service.withdraw(db_session, actor, pack_id, reason=_reason(data))

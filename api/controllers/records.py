@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession, Pii
 from api.errors import problem
 from api.guards import officers, people, regulators
 from credit.kernel.actor import Actor
@@ -85,9 +86,9 @@ class RecordController(Controller):
     async def submit_record(
         self,
         data: Annotated[dict[str, Any], RECORD_BODY],
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
     ) -> Response[RecordSubmitted]:
         """Store a record: 201 when new, 200 with `unchanged` when the same one was stored;
         another payload under a stored source_ref is 409."""
@@ -102,10 +103,10 @@ class RecordController(Controller):
     @get("/records/{record_id:int}", guards=[people])
     async def read_record(
         self,
-        record_id: int,
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        record_id: FromPath[int],
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
         as_of: AsOf = None,
     ) -> RecordPublic:
         """A record as it stands, or as it was known at `as_of`."""
@@ -114,7 +115,11 @@ class RecordController(Controller):
 
     @get("/records/{record_id:int}/history", guards=[people])
     async def record_history(
-        self, record_id: int, db_session: AsyncSession, actor: Actor, as_of: AsOf = None
+        self,
+        record_id: FromPath[int],
+        db_session: DbSession,
+        actor: CurrentActor,
+        as_of: AsOf = None,
     ) -> RecordHistory:
         """Every revision: status, what changed, who, when and why."""
         revisions = await history.history(db_session, actor, record_id, as_of=as_of)
@@ -126,11 +131,11 @@ class RecordController(Controller):
     @post("/records/{record_id:int}/corrections", guards=[regulators])
     async def correct_record(
         self,
-        record_id: int,
+        record_id: FromPath[int],
         data: Annotated[dict[str, Any], CORRECTION_BODY],
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
     ) -> RecordPublic:
         """Correct facts of a record; the earlier version stays readable in its history."""
         changes = dict(data)
@@ -144,11 +149,11 @@ class RecordController(Controller):
     @post("/records/{record_id:int}/revocations", guards=[regulators])
     async def revoke_record(
         self,
-        record_id: int,
+        record_id: FromPath[int],
         data: Annotated[dict[str, Any], Body(description="{reason}: why it is revoked")],
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
     ) -> RecordPublic:
         """Revoke a record (objection upheld, decision overturned)."""
         reason = data.get("reason")
@@ -161,18 +166,18 @@ class RecordController(Controller):
     @get("/subjects/{subject_id:int}/records", guards=[people])
     async def credit_file(
         self,
-        subject_id: int,
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
-        category: Category | None = None,
-        severity: Severity | None = None,
-        status: RecordStatus | None = None,
-        decided_from: date | None = None,
-        decided_to: date | None = None,
+        subject_id: FromPath[int],
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
+        category: FromQuery[Category | None] = None,
+        severity: FromQuery[Severity | None] = None,
+        status: FromQuery[RecordStatus | None] = None,
+        decided_from: FromQuery[date | None] = None,
+        decided_to: FromQuery[date | None] = None,
         as_of: AsOf = None,
         cursor: Cursor = None,
-        limit: int = 50,
+        limit: FromQuery[int] = 50,
     ) -> RecordPage:
         """A subject's credit file, newest record first; a subject account reads its own only."""
         filters = RecordFilter(

@@ -6,13 +6,11 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession, Pii
 from api.guards import people
-from credit.kernel.actor import Actor
 from credit.records import history, views
 from credit.records.repository import RecordFilter
-from credit.subjects.pii import PersonalIdentifiers
 from indicators import report
 from indicators.schemas import (
     ID_MAX,
@@ -34,9 +32,9 @@ class SubjectReportController(Controller):
     async def read_credit_report(
         self,
         subject_id: Annotated[int, Parameter(ge=1, le=ID_MAX)],
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
     ) -> CreditReportPublic:
         """Published grade, live score with its reasons, grade history and recent records."""
         found = await report.report(db_session, actor, subject_id)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromQuery, JSONBody, Parameter
 
+from api.deps import CurrentActor, DbSession
 from api.guards import officers, regulators
-from credit.kernel.actor import Actor
 from credit.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from indicators import repository, simulation
 from indicators.schemas import (
@@ -30,7 +29,7 @@ class SimulationController(Controller):
 
     @post("/", guards=[officers])
     async def create_simulation(
-        self, data: SimulationCreate, db_session: AsyncSession, actor: Actor
+        self, data: JSONBody[SimulationCreate], db_session: DbSession, actor: CurrentActor
     ) -> SimulationPublic:
         """Evaluate a set version (a draft too) against a baseline run and save the comparison."""
         saved = await simulation.simulate(
@@ -45,9 +44,9 @@ class SimulationController(Controller):
     @get("/")
     async def list_simulations(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         cursor: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: int = 100,
+        limit: FromQuery[int] = 100,
     ) -> SimulationPage:
         rows = await repository.simulations(
             db_session, after_id=decode_cursor(cursor), limit=check_limit(limit)
@@ -60,14 +59,14 @@ class SimulationController(Controller):
 
     @get("/{simulation_id:int}")
     async def read_simulation(
-        self, simulation_id: SimulationId, db_session: AsyncSession
+        self, simulation_id: SimulationId, db_session: DbSession
     ) -> SimulationPublic:
         found = await simulation.get_simulation(db_session, simulation_id)
         return SimulationPublic.model_validate(found)
 
     @get("/{simulation_id:int}/compare/{other_id:int}")
     async def compare_simulations(
-        self, simulation_id: SimulationId, other_id: SimulationId, db_session: AsyncSession
+        self, simulation_id: SimulationId, other_id: SimulationId, db_session: DbSession
     ) -> dict[str, Any]:
         """Two simulations side by side: population, mean, grades and changed subjects."""
         return await simulation.compare(db_session, simulation_id, other_id)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import CurrentActor, DbSession, Pii
 from api.guards import officers, people, regulators
-from credit.kernel.actor import Actor
 from credit.subjects import practice, service
 from credit.subjects.access import public_view, readable_subject
 from credit.subjects.models import (
@@ -21,7 +20,6 @@ from credit.subjects.models import (
     SubjectPublic,
     SubjectUpdate,
 )
-from credit.subjects.pii import PersonalIdentifiers
 from credit.subjects.search import search
 
 Text = Annotated[str | None, Parameter(max_length=200)]
@@ -43,7 +41,7 @@ class SubjectController(Controller):
 
     @post("/", guards=[officers])
     async def register_subject(
-        self, data: SubjectCreate, db_session: AsyncSession, actor: Actor, pii: PersonalIdentifiers
+        self, data: JSONBody[SubjectCreate], db_session: DbSession, actor: CurrentActor, pii: Pii
     ) -> SubjectPublic:
         """Register a subject; a duplicate identifier answers 409 with `existing_id`."""
         subject = await service.register(db_session, actor, data, pii=pii)
@@ -52,15 +50,15 @@ class SubjectController(Controller):
     @get("/", guards=[regulators])
     async def search_subjects(
         self,
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
         name: Text = None,
         identifier: Text = None,
         kind: Text = None,
         region: Text = None,
         cursor: Text = None,
-        limit: int = 50,
+        limit: FromQuery[int] = 50,
     ) -> SubjectPage:
         """Subjects by name fragment, exact identifier, kind and region prefix, in id order."""
         page = await search(
@@ -78,7 +76,7 @@ class SubjectController(Controller):
 
     @get("/{subject_id:int}", guards=[people])
     async def read_subject(
-        self, subject_id: int, db_session: AsyncSession, actor: Actor, pii: PersonalIdentifiers
+        self, subject_id: FromPath[int], db_session: DbSession, actor: CurrentActor, pii: Pii
     ) -> SubjectPublic:
         """One subject, if the caller may see it; otherwise 404 as if it did not exist."""
         subject = await readable_subject(db_session, actor, subject_id)
@@ -87,11 +85,11 @@ class SubjectController(Controller):
     @patch("/{subject_id:int}", guards=[officers])
     async def update_subject(
         self,
-        subject_id: int,
-        data: SubjectUpdate,
-        db_session: AsyncSession,
-        actor: Actor,
-        pii: PersonalIdentifiers,
+        subject_id: FromPath[int],
+        data: JSONBody[SubjectUpdate],
+        db_session: DbSession,
+        actor: CurrentActor,
+        pii: Pii,
     ) -> SubjectPublic:
         """Change fields; identifiers are validated as on registration."""
         subject = await service.update(db_session, actor, subject_id, data, pii=pii)
@@ -99,7 +97,11 @@ class SubjectController(Controller):
 
     @post("/{subject_id:int}/practice-sites", guards=[officers])
     async def add_practice_site(
-        self, subject_id: int, data: PracticeSiteCreate, db_session: AsyncSession, actor: Actor
+        self,
+        subject_id: FromPath[int],
+        data: JSONBody[PracticeSiteCreate],
+        db_session: DbSession,
+        actor: CurrentActor,
     ) -> PracticeSitePublic:
         """A person starts practising at an institution (either may be the path subject)."""
         row = await practice.add_practice_site(db_session, actor, subject_id, data)
@@ -108,11 +110,11 @@ class SubjectController(Controller):
     @get("/{subject_id:int}/practice-sites", guards=[people])
     async def list_practice_sites(
         self,
-        subject_id: int,
-        db_session: AsyncSession,
-        actor: Actor,
+        subject_id: FromPath[int],
+        db_session: DbSession,
+        actor: CurrentActor,
         cursor: Text = None,
-        limit: int = 50,
+        limit: FromQuery[int] = 50,
     ) -> PracticeSitePage:
         """A person's practice sites, or an institution's staff, past and present."""
         page = await practice.practice_sites(
@@ -124,11 +126,11 @@ class SubjectController(Controller):
     @post("/{subject_id:int}/practice-sites/{site_id:int}/end", guards=[officers], status_code=200)
     async def end_practice_site(
         self,
-        subject_id: int,
-        site_id: int,
-        db_session: AsyncSession,
-        actor: Actor,
-        data: PracticeSiteEnd | None = None,
+        subject_id: FromPath[int],
+        site_id: FromPath[int],
+        db_session: DbSession,
+        actor: CurrentActor,
+        data: JSONBody[PracticeSiteEnd | None] = None,
     ) -> PracticeSitePublic:
         """End a practice site on `ended_on` (today when not given), its last day."""
         ended_on = data.ended_on if data else None

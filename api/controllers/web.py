@@ -9,10 +9,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import AppSettings, DbSession
 from api.security import SESSION_ACCOUNT_KEY, SESSION_EXPIRES_KEY
-from api.settings import Settings
 from credit.accounts import service as accounts
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
@@ -37,8 +36,8 @@ class WebController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        db_session: AsyncSession,
-        settings: Settings,
+        db_session: DbSession,
+        settings: AppSettings,
     ) -> Redirect | Template:
         try:
             account = await accounts.login(
