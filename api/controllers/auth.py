@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
@@ -74,6 +72,3 @@ class AuthController(Controller):
             subject_id=actor.subject_id,
             scopes=sorted(actor.scopes),
         )
-
-
-__all__: list[Any] = ["AuthController"]
