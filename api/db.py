@@ -17,6 +17,7 @@ import credit.policy.models
 import credit.records.models
 import credit.subjects.models  # noqa: F401
 import indicators.models  # noqa: F401
+from api.wiring import wire
 from credit.kernel.db import make_engine, make_sessionmaker, metadata
 
 __all__ = ["Database", "metadata"]
@@ -26,6 +27,7 @@ class Database:
     """One engine and its session factory; requests, CLI commands and jobs share this provider."""
 
     def __init__(self, url: str) -> None:
+        wire()  # whoever opens the database gets the cross-package reactions
         self.url = url
         self.engine: AsyncEngine = make_engine(url)
         self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
