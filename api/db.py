@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import credit.accounts.models
 import credit.audit.models
 import credit.catalog.models
+import credit.changelog.models
 import credit.ingestion.models
 import credit.metrics.models
 import credit.policy.models
