@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit.audit import service as audit
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
-from credit.kernel.errors import Conflict
+from credit.kernel.workflow import Transitions
 from indicators.models import IndicatorSet, IndicatorSetEvent, SetStatus
 
 ALLOWED_TRANSITIONS: dict[SetStatus, frozenset[SetStatus]] = {
@@ -15,6 +15,7 @@ ALLOWED_TRANSITIONS: dict[SetStatus, frozenset[SetStatus]] = {
     SetStatus.ACTIVE: frozenset({SetStatus.RETIRED}),
     SetStatus.RETIRED: frozenset(),
 }
+TRANSITIONS = Transitions("indicator set", ALLOWED_TRANSITIONS)
 
 
 def label(indicator_set: IndicatorSet) -> str:
@@ -26,14 +27,10 @@ def label(indicator_set: IndicatorSet) -> str:
 
 def check(indicator_set: IndicatorSet, to: SetStatus) -> None:
     """Refuse a move the table does not allow, naming both states."""
-    current = SetStatus(indicator_set.status)
-    if to not in ALLOWED_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "nothing"
-        raise Conflict(
-            f"{label(indicator_set)} is {current}; it cannot become {to} (allowed: {allowed})",
-            field="status",
-            rule="transition",
-        )
+    identity = (
+        f"{indicator_set.profile_code}/{indicator_set.subject_kind} version {indicator_set.version}"
+    )
+    TRANSITIONS.check(SetStatus(indicator_set.status), to, identity)
 
 
 async def _append_event(

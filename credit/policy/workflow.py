@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit.audit import service as audit
 from credit.kernel.actor import Actor, Role
 from credit.kernel.clock import utcnow
-from credit.kernel.errors import Conflict, Forbidden
+from credit.kernel.errors import Forbidden
+from credit.kernel.workflow import Transitions
 from credit.policy.models import PackEvent, PackStatus, PackVersion
 
 ALLOWED_TRANSITIONS: dict[PackStatus, frozenset[PackStatus]] = {
@@ -20,6 +21,7 @@ ALLOWED_TRANSITIONS: dict[PackStatus, frozenset[PackStatus]] = {
     PackStatus.SUPERSEDED: frozenset(),
     PackStatus.WITHDRAWN: frozenset(),
 }
+TRANSITIONS = Transitions("policy pack", ALLOWED_TRANSITIONS)
 
 
 def label(version: PackVersion) -> str:
@@ -28,15 +30,7 @@ def label(version: PackVersion) -> str:
 
 def check_transition(version: PackVersion, to: PackStatus) -> None:
     """Refuse a move the table does not allow, naming both states."""
-    current = PackStatus(version.status)
-    if to not in ALLOWED_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "nothing"
-        raise Conflict(
-            f"{label(version)} is {current}; it cannot become {to} (allowed: {allowed})",
-            field="status",
-            rule="transition",
-            extra={"current": str(current)},
-        )
+    TRANSITIONS.check(PackStatus(version.status), to, f"{version.code} version {version.version}")
 
 
 def check_four_eyes(version: PackVersion, approver: Actor) -> None:

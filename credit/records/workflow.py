@@ -18,6 +18,7 @@ from credit.audit import service as audit
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, NotFound
+from credit.kernel.workflow import Transitions
 from credit.records import repository
 from credit.records.models import RecordRevision, RecordStatus
 
@@ -43,15 +44,12 @@ ALLOWED_TRANSITIONS: dict[RecordStatus, frozenset[RecordStatus]] = {
 PUBLISHABLE = frozenset({ACTIVE, UNDER_OBJECTION, CORRECTED})
 
 
+TRANSITIONS = Transitions("record", ALLOWED_TRANSITIONS)
+
+
 def check_transition(current: RecordStatus, to: RecordStatus, record_id: object) -> None:
     """Refuse a move the table does not allow, naming both states."""
-    if to not in ALLOWED_TRANSITIONS[current]:
-        raise Conflict(
-            f"record {record_id} is {current} and cannot become {to}",
-            field="status",
-            rule="transition",
-            extra={"current_status": str(current)},
-        )
+    TRANSITIONS.check(current, to, record_id)
 
 
 def _known_from(current: RecordRevision) -> datetime:

@@ -115,7 +115,7 @@ async def test_each_transition_is_allowed_or_refused_by_the_table(
             async with db.transaction() as session:
                 await move(session)
         assert refused.value.rule == "transition"
-        assert refused.value.extra["current"] == start
+        assert refused.value.extra["current_status"] == start
 
 
 @pytest.mark.parametrize("author", ["creator", "editor", "submitter"])
