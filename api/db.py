@@ -12,6 +12,7 @@ import credit.accounts.models
 import credit.audit.models
 import credit.catalog.models
 import credit.changelog.models
+import credit.feeds.models
 import credit.ingestion.models
 import credit.metrics.models
 import credit.policy.models

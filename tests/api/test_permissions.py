@@ -58,6 +58,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # The catalog is public regulatory information.
     ("GET", "/api/v1/catalog/items"): PUBLIC,
     ("GET", "/api/v1/catalog/items/{item_code}"): PUBLIC,
+    # Public keys are public: anyone must be able to check a signed answer.
+    ("GET", "/api/v1/feeds/keys"): PUBLIC,
+    ("POST", "/api/v1/feeds/keys/rotate"): ADMINS,
     ("POST", "/api/v1/records/import"): OFFICERS,
     ("GET", "/api/v1/records/imports/{import_id}"): REGULATORS,
     ("GET", "/api/v1/records/imports/{import_id}/rejected.csv"): REGULATORS,

@@ -1,0 +1,63 @@
+"""The public keys that sign partner answers, and their rotation by an admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, Response, get, post
+from pydantic import BaseModel
+
+from api.deps import AppSettings, CurrentActor, DbSession
+from api.guards import admins
+from api.signing import signed_json
+from credit.feeds import keys
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    algorithm: str = "ed25519"
+    public_key: str  # raw 32-byte Ed25519 key, base64url without padding
+    created_at: datetime
+    retired_at: datetime | None
+    status: str
+
+
+class PublicKeys(BaseModel):
+    items: list[PublicKey]
+
+
+async def _listing(db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+    await keys.active_key(db_session, settings.secret_key)  # a new database gets its first key
+    rows = await keys.public_keys(db_session)
+    items = [
+        PublicKey(
+            key_id=row.key_id,
+            public_key=row.public_key,
+            created_at=row.created_at,
+            retired_at=row.retired_at,
+            status="retired" if row.retired_at else "active",
+        ).model_dump(mode="json")
+        for row in rows
+    ]
+    return await signed_json(db_session, settings, {"items": items})
+
+
+class FeedKeyController(Controller):
+    path = "/feeds/keys"
+    tags = ["feeds"]
+
+    @get("/", opt={"public": True}, response_model=PublicKeys)
+    async def list_feed_keys(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+        """Every key that signed answers, newest first; retired keys stay listed."""
+        return await _listing(db_session, settings)
+
+    @post("/rotate", guards=[admins], status_code=201, response_model=PublicKeys)
+    async def rotate_feed_key(
+        self, db_session: DbSession, settings: AppSettings, actor: CurrentActor
+    ) -> Response[bytes]:
+        """Retire the signing key and start signing with a new one."""
+        await keys.active_key(db_session, settings.secret_key)
+        await keys.rotate(db_session, settings.secret_key, actor)
+        response = await _listing(db_session, settings)
+        response.status_code = 201
+        return response

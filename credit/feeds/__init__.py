@@ -1,0 +1,1 @@
+"""What partner agencies receive: signing keys and signatures over feed answers."""
