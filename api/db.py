@@ -10,15 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # Importing the model modules registers every table on the shared metadata.
 import credit.accounts.models
 import credit.audit.models
+import credit.calendar.models
 import credit.catalog.models
 import credit.changelog.models
 import credit.feeds.models
 import credit.ingestion.models
+import credit.lists.models
+import credit.measures.models
 import credit.metrics.models
 import credit.policy.models
 import credit.records.models
 import credit.subjects.models  # noqa: F401
-import indicators.models  # noqa: F401
 from api.wiring import wire
 from credit.kernel.db import make_engine, make_sessionmaker, metadata
 

@@ -1,9 +1,13 @@
-"""The set-based part of an evaluation: per chunk of subjects and kind, one pass over records.
+"""The set-based part of an evaluation: one pass over records, grouped by subject.
 
-The revisions known at `as_of` are read once, grouped by subject, with a conditional count, sum
-and id list per indicator (`count(CASE WHEN … THEN 1 END)`); metric indicators read the cycle's
-metrics in one more statement (their branches joined with UNION ALL). A chunk costs at most two
-round trips whatever the number of indicators.
+The revisions known at `as_of` are read once, each marked with the indicators it counts for and
+grouped by subject (`indicators.record_pass`); metric indicators read the cycle's metrics in one
+more statement per chunk (their branches joined with UNION ALL).
+
+A run reads the record pass of a whole kind as one statement ordered by subject (`RecordStream`),
+fetched chunk by chunk alongside the subjects in scope: a subject's records lie all over the
+table, so a statement per chunk of subjects would read most of the table's pages every time.
+A few subjects (a live score, a simulation chunk) use `aggregate_chunk`.
 """
 
 from __future__ import annotations
@@ -19,8 +23,6 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     String,
-    and_,
-    case,
     cast,
     func,
     literal,
@@ -37,6 +39,7 @@ from credit.records.models import RecordStatus
 from credit.records.repository import REVISION, known_at
 from credit.subjects.models import SUBJECT_TABLE
 from indicators.cycles import Cycle
+from indicators.record_pass import Aggregate, Found, Matches, RecordStream, record_pass
 from indicators.rules import MetricThreshold, RecordMatch, SetDocument
 
 SUBJECT = SUBJECT_TABLE.c
@@ -60,15 +63,6 @@ class ScopedSubject:
     id: int
     kind: str
     designated_on: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Aggregate:
-    """What one indicator found for one subject: records counted, their amount, their ids."""
-
-    count: int
-    amount_fen: int  # sum of amounts involved; for a metric, its worst value in millionths
-    record_ids: tuple[int, ...]
 
 
 def _region_condition(regions: Sequence[str]) -> ColumnElement[bool] | None:
@@ -142,41 +136,20 @@ async def scope_chunk(
     return [ScopedSubject(int(row.id), str(row.kind), row.designated_on) for row in rows]
 
 
-def _matches(rule: RecordMatch, cycle: Cycle) -> ColumnElement[bool]:
-    conditions = [REVISION.decided_on >= cycle.window_start(rule.window_months)]
-    if rule.item_codes:
-        conditions.append(REVISION.item_code.in_(rule.item_codes))
-    if rule.categories:
-        conditions.append(REVISION.category.in_([str(value) for value in rule.categories]))
-    if rule.severities:
-        conditions.append(REVISION.severity.in_([str(value) for value in rule.severities]))
-    return and_(*conditions)
+def _record_rules(document: SetDocument) -> list[tuple[str, RecordMatch]]:
+    return [
+        (indicator.code, indicator.rule)
+        for _, indicator in document.indicators()
+        if isinstance(indicator.rule, RecordMatch)
+    ]
 
 
-def _record_pass(
-    rules: Sequence[tuple[str, RecordMatch]], cycle: Cycle, scope: list[ColumnElement[bool]]
-) -> Select[Any]:
-    """One pass over the chunk's revisions: per indicator a conditional count, amount and ids."""
-    amount = func.coalesce(type_coerce(REVISION.amount_involved, BigInteger), 0)
-    record_id = cast(REVISION.record_id, String)
-    columns: list[Any] = [REVISION.subject_id.label("subject_id")]
-    for index, (_, rule) in enumerate(rules):
-        hit = _matches(rule, cycle)
-        columns += [
-            func.count(case((hit, 1))).label(f"n{index}"),
-            func.sum(case((hit, amount))).label(f"amount{index}"),
-            func.aggregate_strings(case((hit, record_id)), ",").label(f"ids{index}"),
-        ]
-    earliest = min(cycle.window_start(rule.window_months) for _, rule in rules)
-    return (
-        select(*columns)
-        .where(*scope, REVISION.decided_on >= earliest)
-        .group_by(REVISION.subject_id)
-    )
-
-
-def _ids(text: str | None) -> tuple[int, ...]:
-    return tuple(sorted(int(part) for part in text.split(","))) if text else ()
+def _record_scope(cycle: Cycle, as_of: datetime) -> list[ColumnElement[bool]]:
+    return [
+        known_at(as_of),
+        REVISION.status.in_(COUNTED_STATUSES),
+        REVISION.decided_on <= cycle.end,
+    ]
 
 
 def _metric_branch(
@@ -213,30 +186,38 @@ async def aggregate_chunk(
     lo, hi = min(subject_ids), max(subject_ids)
     # Subjects of other kinds inside the id range are dropped by the caller, which keeps the
     # statement free of long IN lists.
-    scope = [
-        REVISION.subject_id.between(lo, hi),
-        known_at(as_of),
-        REVISION.status.in_(COUNTED_STATUSES),
-        REVISION.decided_on <= cycle.end,
-    ]
-    record_rules: list[tuple[str, RecordMatch]] = []
+    scope = [REVISION.subject_id.between(lo, hi), *_record_scope(cycle, as_of)]
+    record_rules = _record_rules(document)
+    by_subject: Found = {}
+    if record_rules:
+        matches = Matches([code for code, _ in record_rules])
+        for row in (await session.execute(record_pass(record_rules, cycle, scope))).all():
+            matches.add(row, by_subject)
+    found = {
+        (subject_id, code): aggregate
+        for subject_id, aggregates in by_subject.items()
+        for code, aggregate in aggregates.items()
+    }
+    found.update(await aggregate_metrics(session, document, subject_ids, cycle, as_of))
+    return found
+
+
+async def aggregate_metrics(
+    session: AsyncSession,
+    document: SetDocument,
+    subject_ids: Sequence[int],
+    cycle: Cycle,
+    as_of: datetime,
+) -> dict[tuple[int, str], Aggregate]:
+    """`{(subject id, indicator code): Aggregate}` of the metric indicators, in one statement."""
+    lo, hi = min(subject_ids), max(subject_ids)
     metric_branches: list[Select[Any]] = []
     for _, indicator in document.indicators():
-        rule = indicator.rule
-        if isinstance(rule, RecordMatch):
-            record_rules.append((indicator.code, rule))
-        elif isinstance(rule, MetricThreshold):
-            metric_branches.append(_metric_branch(indicator.code, rule, cycle, lo, hi, as_of))
+        if isinstance(indicator.rule, MetricThreshold):
+            metric_branches.append(
+                _metric_branch(indicator.code, indicator.rule, cycle, lo, hi, as_of)
+            )
     found: dict[tuple[int, str], Aggregate] = {}
-    if record_rules:
-        for row in (await session.execute(_record_pass(record_rules, cycle, scope))).all():
-            subject_id = int(row.subject_id)
-            for index, (code, _) in enumerate(record_rules):
-                count = int(row[1 + 3 * index])
-                if count:
-                    found[(subject_id, code)] = Aggregate(
-                        count, int(row[2 + 3 * index] or 0), _ids(row[3 + 3 * index])
-                    )
     if metric_branches:
         statement: Select[Any] | CompoundSelect = (
             metric_branches[0] if len(metric_branches) == 1 else union_all(*metric_branches)
@@ -246,6 +227,27 @@ async def aggregate_chunk(
                 int(row.n), int(row.amount or 0), ()
             )
     return found
+
+
+async def open_record_stream(
+    session: AsyncSession,
+    document: SetDocument,
+    kind: str,
+    regions: Sequence[str],
+    cycle: Cycle,
+    as_of: datetime,
+    changed_since: datetime | None = None,
+) -> RecordStream | None:
+    """Start the record pass of `kind`'s subjects in scope (None when the set counts no
+    records). The same transaction keeps working while it is open."""
+    record_rules = _record_rules(document)
+    if not record_rules:
+        return None
+    in_scope = select(SUBJECT.id).where(*_scope([kind], regions, as_of, changed_since))
+    scope = [REVISION.subject_id.in_(in_scope), *_record_scope(cycle, as_of)]
+    query = record_pass(record_rules, cycle, scope)
+    result = await session.stream(query.order_by(query.selected_columns[0]))
+    return RecordStream(result, Matches([code for code, _ in record_rules]))
 
 
 async def earliest_knowledge(session: AsyncSession) -> datetime | None:

@@ -89,6 +89,12 @@ class EvaluationRun(SQLModel, table=True):
     )
     published_by: str | None = Field(default=None, max_length=120)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 公示: opened on a Shanghai business date, it lasts the profile's working days; the run is
+    # published no earlier than `publicity_ends_on`. `publicity_end_exact` is False when the
+    # calendar only knew weekends for some of those days.
+    publicity_opened_on: date | None = None
+    publicity_ends_on: date | None = None
+    publicity_end_exact: bool | None = None
 
 
 class EvaluationRunEvent(SQLModel, table=True):

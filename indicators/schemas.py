@@ -105,6 +105,9 @@ class EvaluationRunPublic(BaseModel):
     corrects_run_id: int | None
     published_by: str | None
     published_at: datetime | None
+    publicity_opened_on: date | None = None
+    publicity_ends_on: date | None = None  # published no earlier than this day
+    publicity_end_exact: bool | None = None  # False: the calendar only knew weekends
 
 
 class EvaluationRunDetail(EvaluationRunPublic):
@@ -172,6 +175,8 @@ class SimulationPage(BaseModel):
 
 
 class LiveScorePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     cycle: str
     set_id: int
     profile_code: str
@@ -182,6 +187,7 @@ class LiveScorePublic(BaseModel):
     dimension_scores: dict[str, Any]
     contributions: list[dict[str, Any]]
     reason_codes: list[dict[str, Any]]
+    computed_at: datetime
 
 
 class GradeHistoryEntry(BaseModel):
@@ -233,7 +239,12 @@ class PointsLedgerPublic(BaseModel):
     repair_credits: int
     total: int
     status: str
-    interview: bool
+    interview: bool  # 约谈
+    focus: bool  # on the focus list
     suspension_months: int | None
+    suspended_from: date | None
+    suspended_until: date | None  # the suspension's last day
     reregistration_barred_until: date | None
+    # Care the fund still pays while the person is suspended or terminated (from the pack).
+    still_paid: list[str]
     sites: list[PointsSite]

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
+from api.cli.calendar import calendar
 from api.cli.demo import demo
 from api.cli.evaluate import evaluate
 from api.cli.imports import import_group
@@ -25,9 +26,12 @@ from credit.accounts import api_keys
 from credit.accounts import service as accounts
 from credit.accounts.models import AccountCreate
 from credit.audit import service as audit
+from credit.calendar import files as calendar_files
 from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
 from credit.kernel.clock import business_today
 from credit.kernel.errors import DomainError
+from credit.lists.sweep import sweep_lists
+from credit.measures.service import sweep_measures
 from credit.policy import service as policy_service
 from credit.records.publication import sweep_publication
 from indicators import sets as indicator_sets
@@ -94,10 +98,12 @@ def db_upgrade(revision: str) -> None:
         async with database.transaction() as session:
             loaded = await policy_service.ensure_defaults(session)
             await indicator_sets.ensure_default_sets(session)
-            return [f"{version.code} v{version.version}" for version in loaded]
+            years = await calendar_files.ensure_shipped(session, SYSTEM_ACTOR)
+            packs = [f"default policy pack activated: {v.code} v{v.version}" for v in loaded]
+            return packs + [f"official holiday schedule loaded: {year}" for year in years]
 
-    for name in run_with_database(load_policy):
-        click.echo(f"default policy pack activated: {name}")
+    for line in run_with_database(load_policy):
+        click.echo(line)
 
 
 @cli.group("accounts")
@@ -144,7 +150,10 @@ def api_keys_group() -> None:
 @click.option("--agency", required=True)
 @click.option("--scopes", required=True, help="comma-separated, e.g. feed:black,verify")
 @click.option("--rate-limit", type=int, default=None, help="calls a minute")
-def api_keys_create(agency: str, scopes: str, rate_limit: int | None) -> None:
+@click.option("--agency-code", default=None, help="implementing agency code, e.g. tax_authority")
+def api_keys_create(
+    agency: str, scopes: str, rate_limit: int | None, agency_code: str | None
+) -> None:
     """Issue a key; it is printed once, alone on the last line."""
 
     async def work(database: Database) -> tuple[str, str]:
@@ -153,6 +162,7 @@ def api_keys_create(agency: str, scopes: str, rate_limit: int | None) -> None:
                 session,
                 CLI_ACTOR,
                 agency=agency,
+                agency_code=agency_code,
                 scopes=scopes.split(","),
                 rate_limit_per_minute=rate_limit or get_settings().api_key_rate_limit_per_minute,
             )
@@ -205,6 +215,31 @@ def sweep_publication_command() -> None:
     click.echo(f"publication ended for {expired} record(s)")
 
 
+@sweep_group.command("lists")
+def sweep_lists_command() -> None:
+    """Remove every list entry whose validity ended (reason `expired`); print how many."""
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            return await sweep_lists(session, business_today())
+
+    removed = run_with_database(work)
+    click.echo(f"list entries expired: {removed}")
+
+
+@sweep_group.command("measures")
+def sweep_measures_command() -> None:
+    """End every measure assignment whose duration ran out; print how many."""
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            return await sweep_measures(session, business_today())
+
+    ended = run_with_database(work)
+    click.echo(f"measure assignments ended: {ended}")
+
+
+cli.add_command(calendar)
 cli.add_command(demo)
 cli.add_command(evaluate)
 cli.add_command(simulate)

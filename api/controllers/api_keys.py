@@ -14,6 +14,7 @@ from credit.accounts.models import ApiKey, ApiKeyPublic
 
 class ApiKeyCreate(BaseModel):
     agency: str = Field(min_length=1, max_length=120)
+    agency_code: str | None = Field(default=None, min_length=1, max_length=40)
     scopes: list[str] = Field(min_length=1)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
 
@@ -32,6 +33,7 @@ def _public(key: ApiKey) -> ApiKeyPublic:
     return ApiKeyPublic(
         id=key.id,
         agency=key.agency,
+        agency_code=key.agency_code,
         prefix=key.prefix,
         scopes=sorted(key.scope_set),
         rate_limit_per_minute=key.rate_limit_per_minute,
@@ -59,6 +61,7 @@ class ApiKeyController(Controller):
             db_session,
             actor,
             agency=data.agency,
+            agency_code=data.agency_code,
             scopes=data.scopes,
             rate_limit_per_minute=data.rate_limit_per_minute
             or settings.api_key_rate_limit_per_minute,

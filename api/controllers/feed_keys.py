@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from litestar import Controller, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel
 
 from api.deps import AppSettings, CurrentActor, DbSession
@@ -24,6 +25,9 @@ class PublicKey(BaseModel):
 
 class PublicKeys(BaseModel):
     items: list[PublicKey]
+
+
+SIGNED_KEYS = ResponseSpec(PublicKeys, description="the keys, signed (Content-Digest, Signature)")
 
 
 async def _listing(db_session: DbSession, settings: AppSettings) -> Response[bytes]:
@@ -46,12 +50,12 @@ class FeedKeyController(Controller):
     path = "/feeds/keys"
     tags = ["feeds"]
 
-    @get("/", opt={"public": True}, response_model=PublicKeys)
+    @get("/", opt={"public": True}, responses={200: SIGNED_KEYS})
     async def list_feed_keys(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
         """Every key that signed answers, newest first; retired keys stay listed."""
         return await _listing(db_session, settings)
 
-    @post("/rotate", guards=[admins], status_code=201, response_model=PublicKeys)
+    @post("/rotate", guards=[admins], status_code=201, responses={201: SIGNED_KEYS})
     async def rotate_feed_key(
         self, db_session: DbSession, settings: AppSettings, actor: CurrentActor
     ) -> Response[bytes]:

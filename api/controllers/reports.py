@@ -42,7 +42,6 @@ class SubjectReportController(Controller):
             db_session, actor, subject_id, RecordFilter(), limit=RECENT_RECORDS
         )
         records = await views.public_records(db_session, actor, pii, page.items)
-        live = found.live
         return CreditReportPublic(
             subject_id=subject_id,
             name=found.subject.name,
@@ -51,20 +50,7 @@ class SubjectReportController(Controller):
             if found.current
             else None,
             current_cycle=found.current[1].cycle if found.current else None,
-            live=LiveScorePublic(
-                cycle=live.cycle,
-                set_id=live.set_id,
-                profile_code=live.profile_code,
-                eligible=live.outcome.eligible,
-                total=live.outcome.total,
-                grade=live.outcome.grade,
-                vetoed_by=live.outcome.vetoed_by,
-                dimension_scores=live.outcome.dimension_scores,
-                contributions=live.outcome.contributions,
-                reason_codes=live.outcome.reason_codes,
-            )
-            if live
-            else None,
+            live=LiveScorePublic.model_validate(found.live) if found.live else None,
             history=[GradeHistoryEntry.model_validate(entry) for entry in found.history],
             records=records,
         )

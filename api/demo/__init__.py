@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo.evaluations import DemoEvaluations, run_demo_evaluations
+from api.demo.lists import load_list_entries
 from api.demo.logins import (
     DEMO_LOGINS,
     DemoLogin,
@@ -17,6 +19,7 @@ from api.demo.logins import (
     create_partner_key,
     existing_demo_logins,
 )
+from api.demo.measures import load_measures
 from api.demo.province import (
     DEFAULT_SEED,
     DemoProvince,
@@ -33,6 +36,7 @@ __all__ = [
     "DEFAULT_SEED",
     "DEMO_LOGINS",
     "DemoBuilt",
+    "DemoEvaluations",
     "DemoLogin",
     "DemoProvince",
     "build_demo",
@@ -48,6 +52,8 @@ class DemoBuilt:
     logins: list[DemoLogin]
     partner_key: str  # shown once: only its hash is stored
     records: dict[str, int] = field(default_factory=dict)  # credit records per category
+    evaluations: DemoEvaluations | None = None
+    measures: dict[str, int] = field(default_factory=dict)  # assignments and feedback
 
     @property
     def record_count(self) -> int:
@@ -65,7 +71,8 @@ async def build_demo(
     on_progress: ProgressCallback | None = None,
 ) -> DemoBuilt:
     """The whole demo in the session's transaction: the province, two years of its credit
-    records (under the national policy pack), its accounts, a partner key."""
+    records (under the national policy pack), its accounts, a partner key, and its
+    evaluations (2025 published, 2026 Q3 in review, a saved simulation)."""
     province = await build_province(
         session, pii, seed=seed, scale=scale, actor=actor, on_progress=on_progress
     )
@@ -75,4 +82,7 @@ async def build_demo(
     )
     logins = await create_demo_logins(session, actor, province)
     partner_key = await create_partner_key(session, actor, partner_rate_limit)
-    return DemoBuilt(province, logins, partner_key, records)
+    evaluations = await run_demo_evaluations(session)  # the demo accounts act in it
+    await load_list_entries(session, hospital_id=province.hospital_id)
+    measures = await load_measures(session)  # after grades and lists, so all triggers count
+    return DemoBuilt(province, logins, partner_key, records, evaluations, measures)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.accounts import repository
-from credit.accounts.models import ApiKey
+from credit.accounts.models import AGENCY_CODE_PATTERN, ApiKey
 from credit.audit import service as audit
 from credit.kernel.actor import Actor, Role
 from credit.kernel.clock import utcnow
@@ -45,11 +46,19 @@ async def create(
     agency: str,
     scopes: Sequence[str],
     rate_limit_per_minute: int,
+    agency_code: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for `agency`; the plain key is returned here and never again."""
     agency = agency.strip()
     if not agency:
         raise InvalidInput("agency must not be empty", field="agency", rule="required")
+    if agency_code is not None and not re.fullmatch(AGENCY_CODE_PATTERN, agency_code):
+        raise InvalidInput(
+            "agency_code is an agency code as the measures catalog names it "
+            "(lower case letters, digits and _, e.g. medical_insurance_agency)",
+            field="agency_code",
+            rule="pattern",
+        )
     if rate_limit_per_minute < 1:
         raise InvalidInput(
             "rate_limit_per_minute must be at least 1", field="rate_limit_per_minute", rule="min"
@@ -60,6 +69,7 @@ async def create(
     plain = f"{KEY_PREFIX}_{prefix}_{secret}"
     key = ApiKey(
         agency=agency,
+        agency_code=agency_code,
         prefix=prefix,
         key_hash=_hash(plain),
         scopes=",".join(granted),
@@ -75,7 +85,7 @@ async def create(
         "api_key.create",
         "api_key",
         key.id,
-        {"agency": agency, "prefix": prefix, "scopes": granted},
+        {"agency": agency, "agency_code": agency_code, "prefix": prefix, "scopes": granted},
     )
     return key, plain
 
@@ -95,6 +105,14 @@ async def revoke(session: AsyncSession, actor: Actor, api_key_id: int) -> ApiKey
 
 async def listed(session: AsyncSession) -> Sequence[ApiKey]:
     return await repository.api_keys(session)
+
+
+async def agency_code_of(session: AsyncSession, actor: Actor) -> str | None:
+    """The implementing agency a partner actor acts for (None: not a partner, or no code)."""
+    if actor.role is not Role.PARTNER or actor.api_key_id is None:
+        return None
+    key = await session.get(ApiKey, actor.api_key_id)
+    return key.agency_code if key is not None else None
 
 
 async def authenticate(session: AsyncSession, plain: str) -> Actor | None:

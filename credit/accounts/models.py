@@ -63,9 +63,14 @@ class LoginThrottle(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# An agency code as the policy pack's measures name implementing agencies.
+AGENCY_CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
 class ApiKeyPublic(SQLModel):
     id: int
     agency: str
+    agency_code: str | None = None
     prefix: str
     scopes: list[str]
     rate_limit_per_minute: int
@@ -79,6 +84,8 @@ class ApiKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
     agency: str = Field(max_length=120, index=True)
+    # The implementing agency whose measure assignments the key sees and reports on.
+    agency_code: str | None = Field(default=None, max_length=40, index=True)
     prefix: str = Field(max_length=16, unique=True)
     key_hash: str = Field(max_length=64)
     scopes: str = Field(max_length=400)

@@ -57,26 +57,39 @@ class ListCriterion(_Conditions):
     min_fund_loss: Yuan | None = None
     consecutive_cycles: int | None = Field(default=None, ge=1, le=20)
     clean_months: Months | None = None
+    # The basis a notice and the published entry cite when this criterion lists a subject.
+    legal_basis: LongText = ""
 
 
-class BlackListRules(PackModel):
+class _ListRules(PackModel):
+    """What every list has: the ways onto it and the kinds of subject it takes."""
+
+    criteria: list[ListCriterion] = Field(min_length=1)
+    # None (a pack written before the field existed) means every kind.
+    subject_kinds: list[KindCode] | None = Field(default=None, min_length=1)
+
+    def takes(self, kind: str) -> bool:
+        return self.subject_kinds is None or kind in self.subject_kinds
+
+    def criterion(self, code: str) -> ListCriterion | None:
+        return next((criterion for criterion in self.criteria if criterion.code == code), None)
+
+
+class BlackListRules(_ListRules):
     validity_years: int = Field(ge=1, le=20)  # counted from the decision
     notice_working_days: WorkingDays  # 告知: time to state and defend
     publicity_working_days: WorkingDays  # 公示
     repair_after_years: int = Field(ge=0, le=20)
-    criteria: list[ListCriterion] = Field(min_length=1)
 
 
-class RedListRules(PackModel):
+class RedListRules(_ListRules):
     validity: YearsRange
     default_years: int = Field(ge=1, le=20)
     publicity_working_days: WorkingDays
-    criteria: list[ListCriterion] = Field(min_length=1)
 
 
-class FocusListRules(PackModel):
-    review_months: Months
-    criteria: list[ListCriterion] = Field(min_length=1)
+class FocusListRules(_ListRules):
+    review_months: Months  # a listed entry is reviewed (and ends unless renewed) after this
 
 
 class ListRules(PackModel):

@@ -69,6 +69,8 @@ class Termination(PackModel):
     at_points: int = Field(ge=1, le=100)
     reregistration_bar_years: int = Field(ge=0, le=20)
     single_event_bar_years: int = Field(ge=0, le=20)
+    # Care the fund still pays for a terminated person (emergency and rescue care).
+    still_paid: list[Text] = Field(default_factory=list)
 
 
 class PointsRepair(PackModel):

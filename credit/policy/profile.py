@@ -9,7 +9,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from credit.policy.fields import Grade, KindCode, LongText, PackModel, Problem, Score, Text
+from credit.policy.fields import (
+    Grade,
+    KindCode,
+    LongText,
+    PackModel,
+    Problem,
+    Score,
+    Text,
+    WorkingDays,
+)
 from credit.policy.vocabulary import PackKind
 
 
@@ -64,6 +73,8 @@ class EvaluationProfile(PackModel):
     grade_bands: list[GradeBand] = Field(min_length=2)
     vetoes: list[Veto] = Field(default_factory=list)
     eligibility: Eligibility = Eligibility()
+    # 公示: working days a run's results stay open to objections before publication.
+    publicity_working_days: WorkingDays
 
     def grade_for(self, score: Decimal) -> str:
         """The grade of a score inside the scale (bands are validated gap-free)."""

@@ -7,13 +7,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Integer, Select, String, func, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from credit.kernel.actor import Actor
 from credit.kernel.db import ID_MAX, IdType, UTCDateTime
+from credit.policy.models import ACTIVATED, PackVersion
 from credit.records.models import (
     RECORD_TABLE,
     REVISION_TABLE,
@@ -72,40 +86,46 @@ async def stored_refs(
 ) -> dict[str, tuple[int, str]]:
     """`{source_ref: (record id, payload digest)}` for the references already stored."""
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(sorted(source_refs)):
-        query = select(RECORD.source_ref, RECORD.id, RECORD.payload_digest).where(
-            RECORD.source_system == source_system, RECORD.source_ref.in_(chunk)
-        )
-        for ref, record_id, digest in (await session.execute(query)).all():
+    if not source_refs:
+        return found
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter, not `IN (1,000 parameters)`: PostgreSQL switches a prepared
+        # statement to a generic plan after five runs, and for an IN list on a young table that
+        # plan scanned the whole table per chunk. `= ANY(array)` keeps the index in either plan.
+        chunks: Iterator[Sequence[str]] = iter([sorted(source_refs)])
+        matches = RECORD.source_ref == any_(bindparam("refs", type_=postgresql.ARRAY(String)))
+    else:
+        chunks = _chunks(sorted(source_refs))
+        matches = RECORD.source_ref.in_(bindparam("refs", expanding=True))
+    query = select(RECORD.source_ref, RECORD.id, RECORD.payload_digest).where(
+        RECORD.source_system == source_system, matches
+    )
+    for chunk in chunks:
+        for ref, record_id, digest in (await session.execute(query, {"refs": list(chunk)})).all():
             found[ref] = (int(record_id), digest)
     return found
 
 
-async def insert_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many records in one executemany (every row has the same keys)."""
-    await session.execute(insert(RECORD_TABLE), list(rows))
-
-
-async def highest_record_id(session: AsyncSession) -> int:
-    """Every record stored from now on has a larger id: ids only grow, records are never deleted."""
-    return int((await session.execute(select(func.max(RECORD.id)))).scalar_one() or 0)
-
-
-def _of_batch(ingest_batch: str, above_id: int) -> ColumnElement[bool]:
-    return (RECORD.id > above_id) & (RECORD.ingest_batch == ingest_batch)
+async def approved_versions(session: AsyncSession, code: str) -> Sequence[PackVersion]:
+    """Every approved version of a policy pack, for choosing the regime of many dates at once."""
+    query = select(PackVersion).where(
+        col(PackVersion.code) == code,
+        col(PackVersion.status).in_([str(status) for status in ACTIVATED]),
+    )
+    return (await session.execute(query)).scalars().all()
 
 
 async def open_first_revisions(
     session: AsyncSession,
     ingest_batch: str,
-    above_id: int,
+    id_range: tuple[int, int],
     *,
     status: RecordStatus,
     actor: Actor,
     reason: str,
 ) -> int:
-    """Revision 1 of every record of `ingest_batch` (all with ids above `above_id`), copied
-    inside the database in one statement."""
+    """Revision 1 of the records of `ingest_batch` with ids in `id_range` (both ends included),
+    copied inside the database in one statement."""
     query = select(
         RECORD.id,
         literal(1, Integer),
@@ -117,20 +137,9 @@ async def open_first_revisions(
         literal(actor.account_id, IdType),
         RECORD.recorded_at,
         *(RECORD[name] for name in FACT_COLUMNS),
-    ).where(_of_batch(ingest_batch, above_id))
+    ).where(RECORD.id.between(*id_range), RECORD.ingest_batch == ingest_batch)
     result = await session.execute(insert(REVISION_TABLE).from_select(REVISION_COLUMNS, query))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def batch_extent(
-    session: AsyncSession, ingest_batch: str, above_id: int
-) -> tuple[int, int | None, int | None]:
-    """(count, first id, last id) of the records an ingest call stored."""
-    query = select(func.count(), func.min(RECORD.id), func.max(RECORD.id)).where(
-        _of_batch(ingest_batch, above_id)
-    )
-    count, first, last = (await session.execute(query)).one()
-    return int(count), first, last
 
 
 async def record_by_id(session: AsyncSession, record_id: int) -> CreditRecord | None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.audit import service as audit
+from credit.kernel import signals
 from credit.kernel.actor import Actor
 from credit.kernel.clock import business_today
 from credit.kernel.errors import Conflict, InvalidInput, NotFound
@@ -60,7 +61,6 @@ async def submit(session: AsyncSession, actor: Actor, payload: Mapping[str, Any]
             )
         raise RowRejected([RowFailure(e.field, e.rule, e.message) for e in report.errors])
     assert row is not None
-    await ingestion.finish()
     record = await repository.record_by_ref(session, row.source_system, row.source_ref)
     assert record is not None
     assert record.id is not None
@@ -68,6 +68,7 @@ async def submit(session: AsyncSession, actor: Actor, payload: Mapping[str, Any]
         await audit.record(
             session, actor, "record.create", "credit_record", record.id, normalised_payload(row)
         )
+        await signals.subjects_changed(session, {record.subject_id}, "record_created")
     return Submission(record_id=record.id, created=bool(report.created))
 
 
@@ -145,7 +146,7 @@ async def correct(
             field="changes",
             rule="no_change",
         )
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -154,13 +155,15 @@ async def correct(
         facts=changed,
         action="record.correct",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "record_corrected")
+    return revision
 
 
 async def revoke(
     session: AsyncSession, actor: Actor, record_id: int, reason: str | None
 ) -> RecordRevision:
     """Revoke a record (objection upheld, decision overturned); it stays in history only."""
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -168,13 +171,15 @@ async def revoke(
         reason=_reason(reason),
         action="record.revoke",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "record_revoked")
+    return revision
 
 
 async def mark_repaired(
     session: AsyncSession, actor: Actor, record_id: int, reason: str | None
 ) -> RecordRevision:
     """Credit repair approved: publication of the record stops."""
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -182,13 +187,15 @@ async def mark_repaired(
         reason=_reason(reason),
         action="record.repair",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "record_repaired")
+    return revision
 
 
 async def set_under_objection(
     session: AsyncSession, actor: Actor, record_id: int, reason: str | None
 ) -> RecordRevision:
     """An objection against the record is under review: flag it 异议中."""
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -196,6 +203,8 @@ async def set_under_objection(
         reason=_reason(reason),
         action="record.objection",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "objection_set")
+    return revision
 
 
 async def clear_objection(
@@ -212,7 +221,7 @@ async def clear_objection(
         )
     earlier = await repository.revision_number(session, record_id, current.revision - 1)
     restored = RecordStatus(earlier.status) if earlier else RecordStatus.ACTIVE
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -220,13 +229,15 @@ async def clear_objection(
         reason=_reason(reason),
         action="record.objection_cleared",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "objection_cleared")
+    return revision
 
 
 async def expire(
     session: AsyncSession, actor: Actor, record_id: int, reason: str | None
 ) -> RecordRevision:
     """End publication of one record now (the sweep does this for all that are due)."""
-    return await workflow.transition(
+    revision = await workflow.transition(
         session,
         actor,
         record_id,
@@ -234,3 +245,5 @@ async def expire(
         reason=_reason(reason),
         action="record.expire",
     )
+    await signals.subjects_changed(session, {revision.subject_id}, "record_expired")
+    return revision

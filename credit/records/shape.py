@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from credit.kernel.errors import InvalidInput
+from credit.policy.vocabulary import ResponsibilityTier, Severity
 from credit.records.schemas import RecordSubmission
 
 CENT = Decimal("0.01")
@@ -69,6 +71,89 @@ class RowFailure:
     field: str
     rule: str
     message: str
+
+
+@dataclass(slots=True)
+class Person:
+    """A responsible person of a parsed row."""
+
+    subject_id: int
+    tier: ResponsibilityTier
+
+
+@dataclass(slots=True)
+class ParsedRecord:
+    """A row in its normalised shape, as `RecordSubmission` has it, without pydantic's cost."""
+
+    subject_id: int
+    item_code: str
+    severity: Severity | None
+    occurred_on: date | None
+    decided_on: date
+    document_no: str | None
+    amount_involved: Decimal | None
+    fine_amount: Decimal | None
+    rule_code: str | None
+    responsible: list[Person]
+    source_system: str
+    source_ref: str
+
+    @classmethod
+    def of(cls, row: RecordSubmission) -> ParsedRecord:
+        return cls(
+            row.subject_id,
+            row.item_code,
+            row.severity,
+            row.occurred_on,
+            row.decided_on,
+            row.document_no,
+            row.amount_involved,
+            row.fine_amount,
+            row.rule_code,
+            [Person(person.subject_id, person.tier) for person in row.responsible],
+            row.source_system,
+            row.source_ref,
+        )
+
+
+class _PersonLike(Protocol):
+    @property
+    def subject_id(self) -> int: ...
+    @property
+    def tier(self) -> ResponsibilityTier: ...
+
+
+class SubmittedRecord(Protocol):
+    """A `RecordSubmission` or a `ParsedRecord`: what the idempotency fingerprint reads."""
+
+    @property
+    def subject_id(self) -> int: ...
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def severity(self) -> Severity | None: ...
+    @property
+    def occurred_on(self) -> date | None: ...
+    @property
+    def decided_on(self) -> date: ...
+    @property
+    def document_no(self) -> str | None: ...
+    @property
+    def amount_involved(self) -> Decimal | None: ...
+    @property
+    def fine_amount(self) -> Decimal | None: ...
+    @property
+    def rule_code(self) -> str | None: ...
+    @property
+    def responsible(self) -> Sequence[_PersonLike]: ...
+    @property
+    def source_system(self) -> str: ...
+    @property
+    def source_ref(self) -> str: ...
+
+
+def _subject_id_of(person: _PersonLike) -> int:
+    return person.subject_id
 
 
 class RowRejected(InvalidInput):
@@ -143,15 +228,20 @@ def normalised_payload(row: RecordSubmission) -> dict[str, Any]:
     }
 
 
-def payload_digest(row: RecordSubmission) -> str:
+def payload_digest(row: SubmittedRecord) -> str:
     """SHA-256 of the normalised payload, the idempotency fingerprint of a source reference."""
     # Fields joined by a control character, which validated text never holds, so the join is
     # unambiguous; this runs once per imported row, where JSON encoding would cost three times
-    # as much.
-    responsible = ";".join(
-        f"{person.subject_id}:{person.tier.value}"
-        for person in sorted(row.responsible, key=lambda person: person.subject_id)
+    # as much. The text must never change: stored digests are compared with it.
+    responsible = (
+        ";".join(
+            f"{person.subject_id}:{person.tier.value}"
+            for person in sorted(row.responsible, key=_subject_id_of)
+        )
+        if row.responsible
+        else ""
     )
+    amount, fine = row.amount_involved, row.fine_amount
     parts = (
         str(row.subject_id),
         row.item_code,
@@ -159,8 +249,8 @@ def payload_digest(row: RecordSubmission) -> str:
         row.occurred_on.isoformat() if row.occurred_on else ABSENT,
         row.decided_on.isoformat(),
         row.document_no or ABSENT,
-        _money_text(row.amount_involved) or ABSENT,
-        _money_text(row.fine_amount) or ABSENT,
+        ABSENT if amount is None else str(amount.quantize(CENT)),
+        ABSENT if fine is None else str(fine.quantize(CENT)),
         row.rule_code or ABSENT,
         responsible,
         row.source_system,

@@ -2,14 +2,17 @@
 
 Records keep the regime of their decision date: the national pack version in force on that date
 supplies the item (category, default severity, subject kinds, legal basis) and the publication
-period of its severity. Lookups are cached per decision date and per (pack version, item code),
-so an import of a million rows asks the database once per distinct date and item.
+period of its severity. The approved versions are read once and the regime of a date is chosen in
+memory; items are cached per (pack version, item code), so an import of a million rows asks the
+database once per distinct item.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +20,13 @@ from credit.catalog import repository as catalog
 from credit.catalog.models import CatalogItem
 from credit.kernel.errors import DomainError, InvalidInput, NotFound
 from credit.policy import regime
+from credit.policy.models import PackVersion
 from credit.policy.national import NationalPack
 from credit.policy.vocabulary import FAVOURABLE_CATEGORIES, Severity
+from credit.records import repository
 from credit.records.publication import PublicationTerms
+
+RESOLVED_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +95,48 @@ class _Regime:
     document: NationalPack
 
 
+def _approval_order(version: PackVersion) -> tuple[date, datetime, int]:
+    # The order of `credit.policy.repository.in_force`: the latest effective_from governs, and
+    # of two versions effective the same day, the one approved last.
+    return (version.effective_from, version.approved_at or datetime.min.replace(tzinfo=UTC),
+            version.id or 0)  # fmt: skip
+
+
 class TermsCache:
-    """Items in force at decision dates, looked up once per (regime, code)."""
+    """Items in force at decision dates, looked up once per (regime, code).
+
+    The approved national versions are read once; the regime of each decision date is then
+    chosen in memory, so an import asks the database once per catalog item it meets.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._regimes: dict[date, _Regime | DomainError] = {}
+        self._versions: list[PackVersion] | None = None
+        self._starts: list[date] = []
+        self._regimes: dict[int, _Regime | DomainError] = {}
         self._items: dict[tuple[int, str], tuple[CatalogItem, ItemTerms] | None] = {}
+        self._resolved: dict[tuple[str, date], ItemTerms | DomainError] = {}
+
+    async def _version_at(self, on: date) -> PackVersion | None:
+        if self._versions is None:
+            versions = await repository.approved_versions(self.session, regime.NATIONAL)
+            self._versions = sorted(versions, key=_approval_order)
+            self._starts = [version.effective_from for version in self._versions]
+        index = bisect.bisect_right(self._starts, on) - 1
+        return self._versions[index] if index >= 0 else None
 
     async def _regime(self, on: date) -> _Regime:
-        found = self._regimes.get(on)
+        version = await self._version_at(on)
+        found = self._regimes.get(version.id or 0) if version is not None else None
         if found is None:
             try:
-                version = await regime.regime_at(self.session, regime.NATIONAL, on)
+                if version is None:
+                    raise NotFound(
+                        f"no approved version of policy pack {regime.NATIONAL} is in force on "
+                        f"{on.isoformat()}",
+                        field="on",
+                        rule="regime_in_force",
+                    )
                 assert version.id is not None
                 found = _Regime(version.id, version.version, regime.national_of(version))
             except DomainError as error:
@@ -109,7 +145,8 @@ class TermsCache:
                     field="decided_on",
                     rule="regime_in_force",
                 )
-            self._regimes[on] = found
+            if version is not None:
+                self._regimes[version.id or 0] = found
         if isinstance(found, DomainError):
             raise found
         return found
@@ -136,3 +173,18 @@ class TermsCache:
                 rule="item_in_force",
             )
         return terms
+
+    async def prepare(self, keys: Iterable[tuple[str, date]]) -> None:
+        """Resolve each (code, decision date) not met before, so `resolved` can answer them."""
+        if len(self._resolved) > RESOLVED_LIMIT:
+            self._resolved.clear()  # memory stays flat over any number of distinct dates
+        for key in keys:
+            if key not in self._resolved:
+                try:
+                    self._resolved[key] = await self.item(*key)
+                except DomainError as error:
+                    self._resolved[key] = error
+
+    def resolved(self, code: str, decided_on: date) -> ItemTerms | DomainError:
+        """The item, or why there is none, for a key given to `prepare` before."""
+        return self._resolved[code, decided_on]

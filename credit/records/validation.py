@@ -1,32 +1,34 @@
 """Row validation shared by the single submission, corrections and every bulk import.
 
 A row is first checked for shape (`shape.parse_row`: types, lengths, dates, amounts), then for
-facts (`FactsChecker.check`: dates against today, the subject, the catalog item in force at the
-decision date, the responsible persons). Facts are checked a chunk at a time with one query per
-kind of lookup, so a million rows cost a few thousand queries, not millions. Each failure names
-the field, the rule and a message; a row may have several.
+facts (`FactsChecker`: dates against today, the subject, the catalog item in force at the
+decision date, the responsible persons). A chunk's lookups are made once, before its rows are
+checked in a plain loop, so a million rows cost a few hundred queries, not millions. Each failure
+names the field, the rule and a message; a row may have several.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.kernel.errors import DomainError
-from credit.policy.vocabulary import Category
+from credit.policy.vocabulary import Category, ResponsibilityTier, Severity
 from credit.records import repository
 from credit.records.publication import window_for
-from credit.records.schemas import RecordFields
 from credit.records.shape import RowFailure
 from credit.records.terms import ItemTerms, TermsCache
 from credit.subjects.kinds import registry as subject_kinds
 
+KINDS_LIMIT = 200_000
 
-def _date_failures(fields: RecordFields, today: date) -> list[RowFailure]:
+
+def _date_failures(fields: FactsInput, today: date) -> list[RowFailure]:
     failures = []
     if fields.decided_on > today:
         failures.append(
@@ -64,50 +66,89 @@ class CheckedFacts:
     failures: list[RowFailure] = field(default_factory=list)
 
 
+class _PersonInput(Protocol):
+    @property
+    def subject_id(self) -> int: ...
+    @property
+    def tier(self) -> ResponsibilityTier: ...
+
+
+class FactsInput(Protocol):
+    """The facts a row states: `RecordFields`, a `RecordSubmission` or a `ParsedRecord`."""
+
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def severity(self) -> Severity | None: ...
+    @property
+    def occurred_on(self) -> date | None: ...
+    @property
+    def decided_on(self) -> date: ...
+    @property
+    def document_no(self) -> str | None: ...
+    @property
+    def amount_involved(self) -> Decimal | None: ...
+    @property
+    def fine_amount(self) -> Decimal | None: ...
+    @property
+    def rule_code(self) -> str | None: ...
+    @property
+    def responsible(self) -> Sequence[_PersonInput]: ...
+
+
 class FactsChecker:
     """Checks records' facts against today, subjects and the catalog, one chunk at a time.
 
-    Items are cached per (regime, code) for the checker's life, so a whole import resolves each
-    catalog item once.
+    `prepare` looks up what a chunk needs (subject kinds, the items in force at its decision
+    dates); `verdict` then checks one row without touching the database, so a chunk is checked
+    in a plain loop. Kinds of existing subjects and resolved items are kept for the checker's
+    life (up to a bound), so a whole import asks for each of them about once.
     """
 
     def __init__(self, session: AsyncSession, *, today: date) -> None:
         self.session = session
         self.today = today
         self.terms = TermsCache(session)
+        self._kinds: dict[int, str] = {}
 
-    async def check(self, rows: Sequence[tuple[int, RecordFields]]) -> list[CheckedFacts]:
-        """Each `(subject_id, fields)` checked; outcomes in the same order."""
-        wanted = {subject_id for subject_id, _ in rows}
-        for _, fields in rows:
-            if fields.responsible:
-                wanted.update(person.subject_id for person in fields.responsible)
-        kinds = await repository.subject_kinds(self.session, wanted)
-        # Each distinct (item, decision date) is resolved once; the row loop below stays sync.
-        items: dict[tuple[str, date], ItemTerms | DomainError] = {}
-        for _, fields in rows:
-            key = (fields.item_code, fields.decided_on)
-            if key not in items:
-                try:
-                    items[key] = await self.terms.item(*key)
-                except DomainError as error:
-                    items[key] = error
-        return [
-            self._check_one(subject_id, fields, kinds, items[fields.item_code, fields.decided_on])
-            for subject_id, fields in rows
-        ]
+    async def prepare(self, rows: Iterable[tuple[int, FactsInput]]) -> None:
+        """Look up the subjects and items these rows name, for `verdict`."""
+        wanted: set[int] = set()
+        keys: set[tuple[str, date]] = set()
+        for subject_id, fields in rows:
+            wanted.add(subject_id)
+            keys.add((fields.item_code, fields.decided_on))
+            for person in fields.responsible:
+                wanted.add(person.subject_id)
+        if len(self._kinds) > KINDS_LIMIT:
+            self._kinds.clear()
+        # Only subjects found are kept: one registered meanwhile is found on its next mention.
+        missing = wanted.difference(self._kinds)
+        if missing:
+            self._kinds.update(await repository.subject_kinds(self.session, missing))
+        await self.terms.prepare(keys)
 
-    def _check_one(
-        self,
-        subject_id: int,
-        fields: RecordFields,
-        kinds: Mapping[int, str],
-        item: ItemTerms | DomainError,
-    ) -> CheckedFacts:
+    def verdict(self, subject_id: int, fields: FactsInput) -> ItemTerms | list[RowFailure]:
+        """The item the row records, or every rule it breaks; its rows were `prepare`d."""
+        item = self.terms.resolved(fields.item_code, fields.decided_on)
+        kind = self._kinds.get(subject_id)
+        occurred_on = fields.occurred_on
+        # The usual row breaks nothing: decide that with a few comparisons, and build the
+        # failure messages only for a row that does break something.
+        if (
+            kind is not None
+            and not fields.responsible
+            and fields.decided_on <= self.today
+            and (occurred_on is None or occurred_on <= fields.decided_on)
+            and isinstance(item, ItemTerms)
+            and kind in item.subject_kinds
+            and (fields.severity is None or not item.favourable)
+            and (fields.rule_code is not None or item.category != Category.MONITORING)
+        ):
+            return item
         failures = _date_failures(fields, self.today)
         if fields.responsible:
-            failures += _responsible_failures(fields, kinds)
-        kind = kinds.get(subject_id)
+            failures += _responsible_failures(fields, self._kinds)
         if kind is None:
             failures.append(
                 RowFailure("subject_id", "exists", f"subject {subject_id} does not exist")
@@ -116,14 +157,24 @@ class FactsChecker:
             failures.append(
                 RowFailure(item.field or "item_code", item.rule or "in_force", item.message)
             )
-            return CheckedFacts(failures=failures)
+            return failures
         failures += _item_failures(item, fields, kind)
-        if failures:
-            return CheckedFacts(failures=failures)
-        return CheckedFacts(facts=facts_of(subject_id, fields, item))
+        return failures or item
+
+    async def check(self, rows: Sequence[tuple[int, FactsInput]]) -> list[CheckedFacts]:
+        """Each `(subject_id, fields)` checked; outcomes in the same order."""
+        await self.prepare(rows)
+        outcomes = []
+        for subject_id, fields in rows:
+            verdict = self.verdict(subject_id, fields)
+            if isinstance(verdict, list):
+                outcomes.append(CheckedFacts(failures=verdict))
+            else:
+                outcomes.append(CheckedFacts(facts=facts_of(subject_id, fields, verdict)))
+        return outcomes
 
 
-def _item_failures(terms: ItemTerms, fields: RecordFields, kind: str | None) -> list[RowFailure]:
+def _item_failures(terms: ItemTerms, fields: FactsInput, kind: str | None) -> list[RowFailure]:
     failures = []
     if kind is not None and kind not in terms.subject_kinds:
         allowed = ", ".join(sorted(terms.subject_kinds))
@@ -153,7 +204,7 @@ def _item_failures(terms: ItemTerms, fields: RecordFields, kind: str | None) -> 
     return failures
 
 
-def _responsible_failures(fields: RecordFields, kinds: Mapping[int, str]) -> list[RowFailure]:
+def _responsible_failures(fields: FactsInput, kinds: Mapping[int, str]) -> list[RowFailure]:
     failures = []
     seen: set[int] = set()
     registry = subject_kinds()
@@ -177,7 +228,7 @@ def _responsible_failures(fields: RecordFields, kinds: Mapping[int, str]) -> lis
     return failures
 
 
-def facts_of(subject_id: int, fields: RecordFields, terms: ItemTerms) -> dict[str, Any]:
+def facts_of(subject_id: int, fields: FactsInput, terms: ItemTerms) -> dict[str, Any]:
     """The columns a record's facts fill, with category, basis and publication from the item."""
     severity = fields.severity.value if fields.severity else terms.severity
     window = window_for(terms.publication(severity), fields.decided_on)

@@ -11,16 +11,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.audit import service as audit
+from credit.kernel import signals
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, NotFound
 from credit.kernel.workflow import Transitions
 from credit.records import repository
-from credit.records.models import RecordRevision, RecordStatus
+from credit.records.models import REVISION_TABLE, RecordRevision, RecordStatus
 
 ACTIVE, UNDER_OBJECTION, CORRECTED = (
     RecordStatus.ACTIVE,
@@ -153,6 +154,12 @@ async def transition_many(
             )
             if not record_ids:
                 continue
+            # The live score and points of the records' subjects follow in this transaction.
+            subjects = select(REVISION_TABLE.c.subject_id).where(
+                REVISION_TABLE.c.record_id.in_(record_ids), REVISION_TABLE.c.known_until.is_(None)
+            )
+            subject_ids = set((await session.execute(subjects.distinct())).scalars())
+            await signals.subjects_changed(session, subject_ids, action)
             moved[str(from_status)] = moved.get(str(from_status), 0) + len(record_ids)
             first_id = min(record_ids) if first_id is None else min(first_id, *record_ids)
             last_id = max(record_ids) if last_id is None else max(last_id, *record_ids)

@@ -42,6 +42,7 @@ async def test_db_upgrade_migrates_and_activates_the_default_packs(
         first = await _invoke(CliRunner(), ["db", "upgrade"])
         assert first.exit_code == 0, first.output
         assert "default policy pack activated: national v1" in first.output
+        assert "official holiday schedule loaded: 2026" in first.output
         again = await _invoke(CliRunner(), ["db", "upgrade"])
         assert again.exit_code == 0, again.output
         assert "activated" not in again.output

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.db import Database
 from tests.conftest import AuthHeaders
-from tests.indicators.support import hospital, hunan_set_id, seed
+from tests.indicators.support import hospital, hunan_set_id, publicity_is_over, seed
 
 
 async def test_live_score_follows_records_and_published_grade_stays(
-    client: AsyncTestClient[Litestar], db: Database, auth_headers: AuthHeaders
+    client: AsyncTestClient[Litestar],
+    db: Database,
+    auth_headers: AuthHeaders,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await seed(db)
     mine, other = await hospital(db, 1), await hospital(db, 2)
@@ -41,7 +45,7 @@ async def test_live_score_follows_records_and_published_grade_stays(
     assert created.status_code == 201, created.text
     after = (await client.get(url, headers=subject)).json()
     assert after["live"]["total"] == "65.00"
-    assert after["live"]["reason_codes"][0]["en"] == "1 violations in 2026: −5"
+    assert after["live"]["reason_codes"][0]["en"] == "1 violation in 2026: −5"
     assert [record["item_code"] for record in after["records"]] == ["ENF-38-SPLIT-ADMISSION"]
 
     run = await client.post(
@@ -51,7 +55,8 @@ async def test_live_score_follows_records_and_published_grade_stays(
     )
     run_url = f"/api/v1/evaluations/{run.json()['id']}"
     await client.post(f"{run_url}/review", headers=officer)
-    await client.post(f"{run_url}/publicity", headers=reviewer)
+    opened = await client.post(f"{run_url}/publicity", headers=reviewer)
+    publicity_is_over(monkeypatch, opened.json()["publicity_ends_on"])
     await client.post(f"{run_url}/publish", headers=reviewer)
 
     revoked = await client.post(
@@ -83,6 +88,7 @@ async def test_points_ledger_is_read_by_regulators_and_the_person_only(
     assert ledger.status_code == 200, ledger.text
     body = ledger.json()
     assert (body["total"], body["interview"], body["status"]) == (7, True, "normal")
+    assert (body["focus"], body["still_paid"]) == (True, [])
     assert body["entries"][0]["tier"] == "principal"
     assert body["sites"][0]["institution_id"] == clinic
     other = await client.get(f"/api/v1/points/{colleague}", headers=own)

@@ -25,10 +25,13 @@ from api.demo.pools import REGION_CODES, REGISTRATION_CODES
 from api.settings import Settings
 from credit.accounts.models import Account, ApiKey
 from credit.audit.models import AuditEvent
+from credit.kernel.clock import business_today
 from credit.records.models import CreditRecord
 from credit.subjects.kinds import registry
 from credit.subjects.models import PracticeSite, Subject
 from credit.subjects.pii import PersonalIdentifiers
+from indicators import repository, runs
+from indicators.models import Simulation
 
 SCALE = 0.04  # 12 institutions, 8 pharmacies, ~160 staff, 200 insured persons
 CHINESE_NAME = re.compile(r"^[\u4e00-\u9fff（）]{2,40}$")
@@ -105,8 +108,19 @@ async def test_the_audit_log_has_one_event_per_batch_not_per_row(
     built = await _build(db, settings)
     async with db.sessionmaker() as session:
         events = (await session.execute(select(AuditEvent))).scalars().all()
-    # The shipped policy packs and indicator sets are activated once, whatever the scale.
-    policy = ("policy_pack.", "indicator_set.")
+    # The shipped policy packs and indicator sets are activated once, whatever the scale; the
+    # evaluations, the calendar, each person's qualification status, every list entry's steps and
+    # every measure feedback are individual acts with events of their own.
+    policy = (
+        "policy_pack.",
+        "indicator_set.",
+        "evaluation_run.",
+        "simulation.",
+        "calendar.",
+        "subject.qualification_status",
+        "list_entry.",
+        "measure_assignment.",
+    )
     demo_events = [e for e in events if not e.action.startswith(policy)]
     assert len(demo_events) < 20 < built.province.subjects
     batches = [json.loads(e.change) for e in events if e.action == "subject.bulk_register"]
@@ -169,6 +183,32 @@ async def test_the_demo_ingests_credit_records_of_every_kind_none_rejected(
     items = page.json()["items"]
     assert items
     assert {item["subject_id"] for item in items} == {built.province.hospital_id}
+
+
+async def test_the_demo_publishes_2025_leaves_2026_q3_in_review_and_saves_a_simulation(
+    db: Database, settings: Settings
+) -> None:
+    built = await _build(db, settings)
+    assert built.evaluations is not None
+    async with db.sessionmaker() as session:
+        published = await runs.get_run(session, built.evaluations.published_run_id)
+        in_review = await runs.get_run(session, built.evaluations.in_review_run_id)
+        events = await repository.run_events(session, published.id or 0)
+        saved = await session.get(Simulation, built.evaluations.simulation_id)
+    assert (published.cycle, published.status) == ("2025", "published")
+    assert published.publicity_ends_on is not None
+    assert published.publicity_ends_on <= business_today()
+    # Four eyes: the officer started it, one reviewer opened publicity, another published.
+    assert [(e.to_status, e.actor) for e in events] == [
+        ("computed", "demo.officer"),
+        ("in_review", "demo.officer"),
+        ("publicity", "demo.reviewer"),
+        ("published", "demo.reviewer2"),
+    ]
+    assert (in_review.cycle, in_review.status) == ("2026Q3", "in_review")
+    assert saved is not None
+    assert saved.baseline_run_id == published.id
+    assert sum(sum(row.values()) for row in saved.transition_matrix.values()) == saved.population
 
 
 async def test_a_failed_build_leaves_nothing_behind(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.db import Database
 from indicators import sets
 from tests.conftest import AuthHeaders
-from tests.indicators.support import add_record, hospital, hunan_set_id, seed
+from tests.indicators.support import add_record, hospital, hunan_set_id, publicity_is_over, seed
 
 
 def _document() -> dict:
@@ -55,7 +56,10 @@ async def test_indicator_set_api_validates_drafts_and_activates(
 
 
 async def test_evaluation_api_runs_publishes_and_guards_results(
-    client: AsyncTestClient[Litestar], db: Database, auth_headers: AuthHeaders
+    client: AsyncTestClient[Litestar],
+    db: Database,
+    auth_headers: AuthHeaders,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await seed(db)
     mine, other = await hospital(db, 1), await hospital(db, 2)
@@ -89,9 +93,16 @@ async def test_evaluation_api_runs_publishes_and_guards_results(
     assert hidden.status_code == 404  # not public yet
 
     assert (await client.post(f"{url}/review", headers=officer)).json()["status"] == "in_review"
-    for step in ("publicity", "publish"):
-        answer = await client.post(f"{url}/{step}", headers=reviewer)
-        assert answer.status_code == 200, answer.text
+    opened = await client.post(f"{url}/publicity", headers=reviewer)
+    assert opened.status_code == 200, opened.text
+    ends_on = opened.json()["publicity_ends_on"]
+    assert opened.json()["publicity_end_exact"] is True
+    early = await client.post(f"{url}/publish", headers=reviewer)
+    assert (early.status_code, early.json()["rule"]) == (409, "publicity_open")
+    assert ends_on in early.json()["detail"]
+    publicity_is_over(monkeypatch, ends_on)
+    answer = await client.post(f"{url}/publish", headers=reviewer)
+    assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "published"
 
     everything = (await client.get(f"{url}/results", headers=reviewer)).json()
@@ -100,7 +111,7 @@ async def test_evaluation_api_runs_publishes_and_guards_results(
         await client.get(f"{url}/results", params={"subject_id": other}, headers=reviewer)
     ).json()
     assert fined["items"][0]["total"] == "65.00"
-    assert fined["items"][0]["reason_codes"][0]["en"] == "1 violations in 2025: −5"
+    assert fined["items"][0]["reason_codes"][0]["en"] == "1 violation in 2025: −5"
 
     own = (await client.get(f"{url}/results", headers=subject)).json()
     assert [item["subject_id"] for item in own["items"]] == [mine]

@@ -58,6 +58,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # The catalog is public regulatory information.
     ("GET", "/api/v1/catalog/items"): PUBLIC,
     ("GET", "/api/v1/catalog/items/{item_code}"): PUBLIC,
+    # The working-day calendar is public; loading a year's schedule is an admin's.
+    ("GET", "/api/v1/calendar/{year}"): PUBLIC,
+    ("PUT", "/api/v1/calendar/{year}"): ADMINS,
     # Public keys are public: anyone must be able to check a signed answer.
     ("GET", "/api/v1/feeds/keys"): PUBLIC,
     ("POST", "/api/v1/feeds/keys/rotate"): ADMINS,
@@ -87,6 +90,25 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/simulations"): OFFICERS,
     ("GET", "/api/v1/simulations/{simulation_id}"): REGULATORS,
     ("GET", "/api/v1/simulations/{simulation_id}/compare/{other_id}"): REGULATORS,
+    # Lists: officers propose and notify, reviewers decide and amend (the service checks each
+    # step's role and four-eyes); a subject reads its own entries and submits its defence.
+    ("GET", "/api/v1/lists/{list_name}/entries"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/lists/{list_name}/entries"): OFFICERS,
+    ("GET", "/api/v1/lists/{list_name}/entries/{entry_id}"): {*REGULATORS, "subject"},
+    ("PATCH", "/api/v1/lists/{list_name}/entries/{entry_id}"): {"admin", "reviewer"},
+    ("POST", "/api/v1/lists/{list_name}/entries/{entry_id}/transitions"): REGULATORS,
+    ("POST", "/api/v1/lists/{list_name}/entries/{entry_id}/defence"): {*OFFICERS, "subject"},
+    ("GET", "/api/v1/lists/{list_name}/entries/{entry_id}/notice"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/lists/{list_name}/entries/{entry_id}/attachments/{attachment_id}"): {
+        *REGULATORS,
+        "subject",
+    },
+    # The measures catalog is public; assignments are scoped by agency and subject in the service.
+    ("GET", "/api/v1/measures"): PUBLIC,
+    ("GET", "/api/v1/measure-assignments"): EVERYONE,
+    ("GET", "/api/v1/measure-assignments/{assignment_id}"): EVERYONE,
+    ("POST", "/api/v1/measure-assignments/{assignment_id}/feedback"): {*OFFICERS, "partner"},
+    ("GET", "/api/v1/subjects/{subject_id}/measures"): {*REGULATORS, "subject"},
 }
 
 
@@ -155,6 +177,11 @@ async def test_each_role_meets_the_guard(
         run_id=999_999,
         simulation_id=999_999,
         other_id=999_998,
+        list_name="black",
+        entry_id=999_999,
+        attachment_id=999_999,
+        assignment_id=999_999,
+        year=2026,
     )
     allowed = MATRIX[(method, path)]
     for role in ROLES:

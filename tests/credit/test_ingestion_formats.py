@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from credit.ingestion import textfiles
 from credit.ingestion.formats import FileFormat, Layout, detect_format, open_rows
 from credit.ingestion.layouts import RECORDS
 from credit.kernel.errors import InvalidInput
@@ -165,3 +166,36 @@ def test_records_layout_reads_the_responsible_cell_as_sent(tmp_path: Path) -> No
         ((_, row),) = list(source)
     # The record schema parses `subject_id:tier;…` itself, for every channel alike.
     assert row["responsible"] == "20231:主要;20232:important"
+
+
+@pytest.mark.parametrize("block", [7, 1 << 18], ids=["tiny-blocks", "default-blocks"])
+def test_csv_lines_are_counted_across_quoted_newlines_and_read_blocks(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(textfiles, "LINE_BLOCK", block)
+    text = (
+        HEADER.replace("\n", "\r\n")
+        + '7,ENF-38-SPLIT-ADMISSION,"长医\r\n-001",1\r\n'
+        + "\r\n"
+        + "8,AGR-INTERVIEW,长医-002, 2 "  # the last line has no newline
+    )
+    path = _write(tmp_path, "records.csv", b"\xef\xbb\xbf" + text.encode())
+    assert _rows(path, FileFormat.CSV) == [
+        (2, {"subject_id": "7", "item_code": "ENF-38-SPLIT-ADMISSION",
+             "source_ref": "长医\r\n-001", "amount": "1"}),
+        (5, {"subject_id": "8", "item_code": "AGR-INTERVIEW", "source_ref": "长医-002",
+             "amount": "2"}),
+    ]  # fmt: skip
+
+
+def test_an_overlong_csv_line_is_refused_with_its_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(textfiles, "MAX_LINE_BYTES", 40)
+    monkeypatch.setattr(textfiles, "LINE_BLOCK", 16)
+    text = HEADER + "7,AGR-INTERVIEW,r-1,1\n8,AGR-INTERVIEW," + "x" * 41 + ",2\n9,AGR,r-3,3\n"
+    path = _write(tmp_path, "records.csv", text.encode())
+    with pytest.raises(InvalidInput) as refused:
+        _rows(path, FileFormat.CSV)
+    assert refused.value.extra["line"] == 3
+    assert refused.value.rule == "line_length"

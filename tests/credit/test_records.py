@@ -18,6 +18,7 @@ from stdnum.cn import ric, uscc
 from api.db import Database
 from api.settings import Settings
 from credit.audit.models import AuditEvent
+from credit.kernel import signals
 from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
 from credit.kernel.clock import business_today
 from credit.kernel.errors import Conflict
@@ -477,3 +478,27 @@ async def test_reimporting_the_same_file_changes_nothing(db: Database, world: Wo
     assert (report.created, report.unchanged, report.rejected) == (0, 5, 0)
     assert await count(db, CreditRecord) == 5
     assert await count(db, AuditEvent) == before
+
+
+async def test_each_stored_chunk_announces_its_subjects_in_the_same_transaction(
+    db: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    announced: list[tuple[frozenset[int], str, int]] = []
+
+    async def probe(session: Any, event: signals.SubjectsChanged) -> None:
+        stored = await session.execute(select(func.count()).select_from(CreditRecord))
+        announced.append((event.subject_ids, event.cause, stored.scalar_one()))
+
+    monkeypatch.setitem(signals._handlers, "test_probe", probe)
+    rows = [
+        payload(world),
+        payload(world, subject_id=world.other_hospital),
+        payload(world, amount_involved="-1"),
+        payload(world),
+        payload(world, subject_id=999_999),
+    ]
+    await run_ingest(db, numbered(rows), chunk_size=2)
+    assert announced == [
+        (frozenset({world.hospital, world.other_hospital}), "records_imported", 2),
+        (frozenset({world.hospital}), "records_imported", 3),
+    ]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from stdnum.cn import uscc
 
 from api.db import Database
 from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
+from credit.kernel.clock import business_today
 from credit.policy import service as policy
 from credit.records import service as records
 from credit.subjects import service as subjects
 from credit.subjects.models import SubjectCreate
-from indicators import sets
+from indicators import run_workflow, runs, sets
+from indicators.models import RunStatus
 
 OFFICER = Actor(role=Role.OFFICER, name="officer-li")
 REVIEWER = Actor(role=Role.REVIEWER, name="reviewer-wang")
@@ -62,6 +65,28 @@ async def add_record(
     async with db.transaction() as session:
         submitted = await records.submit(session, OFFICER, payload)
     return submitted.record_id
+
+
+async def publish(db: Database, run_id: int, *, opened_days_ago: int = 30) -> None:
+    """Review, publicity opened `opened_days_ago` days back (so it is over), publication.
+
+    Publicity lasts working days; opening it in the past keeps the clock honest in tests.
+    """
+    async with db.transaction() as session:
+        run = await runs.get_run(session, run_id)
+        if run.status == RunStatus.COMPUTED:
+            await runs.advance(session, OFFICER, run_id, RunStatus.IN_REVIEW)
+        opened_on = business_today() - timedelta(days=opened_days_ago)
+        await run_workflow.transition(
+            session, REVIEWER, run, RunStatus.PUBLICITY, opened_on=opened_on
+        )
+        await runs.advance(session, REVIEWER, run_id, RunStatus.PUBLISHED)
+
+
+def publicity_is_over(monkeypatch: pytest.MonkeyPatch, ends_on: str) -> None:
+    """From here on the run workflow sees the day publicity ends as today."""
+    day = date.fromisoformat(ends_on)
+    monkeypatch.setattr(run_workflow, "business_today", lambda now=None: day)
 
 
 async def hunan_set_id(db: Database, kind: str = "medical_institution") -> int:

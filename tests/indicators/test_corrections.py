@@ -13,14 +13,19 @@ from credit.records import service as records
 from indicators import report, repository, runs
 from indicators.models import RunStatus
 from indicators.runs import RunRequest
-from tests.indicators.support import OFFICER, REVIEWER, add_record, hospital, hunan_set_id, seed
+from tests.indicators.support import (
+    OFFICER,
+    REVIEWER,
+    add_record,
+    hospital,
+    hunan_set_id,
+    publish,
+    seed,
+)
 
 
 async def _publish(db: Database, run_id: int) -> None:
-    async with db.transaction() as session:
-        await runs.advance(session, OFFICER, run_id, RunStatus.IN_REVIEW)
-        await runs.advance(session, REVIEWER, run_id, RunStatus.PUBLICITY)
-        await runs.advance(session, REVIEWER, run_id, RunStatus.PUBLISHED)
+    await publish(db, run_id)
 
 
 async def test_a_correction_supersedes_only_the_affected_subjects(db: Database) -> None:

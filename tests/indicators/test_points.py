@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from api.db import Database
 from credit.kernel.actor import SYSTEM_ACTOR
+from credit.kernel.clock import business_today
 from credit.subjects import practice
 from credit.subjects import service as subjects
 from credit.subjects.models import PracticeRole, PracticeSiteCreate, SubjectCreate
 from credit.subjects.pii import PersonalIdentifiers
-from indicators import points
+from indicators import points, points_status
 from tests.indicators.support import OFFICER, add_record, hospital, seed
 
 PII = PersonalIdentifiers("test-secret-key-that-is-long-enough")
@@ -50,6 +51,12 @@ async def physician(db: Database, number: int, *sites: int) -> int:
     return person.id or 0
 
 
+def recent_day() -> str:
+    """A day of this points year no more than two days ago (1 January early in January)."""
+    today = business_today()
+    return max(today - timedelta(days=2), date(today.year, 1, 1)).isoformat()
+
+
 async def _event(
     db: Database, institution: int, person: int, item: str, tier: str, day: str, ref: str
 ) -> None:
@@ -75,7 +82,10 @@ async def test_tiers_bands_interview_and_suspension(db: Database) -> None:
     assert (seven.total, seven.interview, seven.status) == (7, True, "normal")
     await _event(db, clinic, doctor, "ENF-38-DUPLICATE-CHARGE", "general", "2026-04-01", "c")
     nine = await _ledger(db, doctor)
-    assert (nine.total, nine.status, nine.suspension_months) == (9, "suspended", 1)
+    assert (nine.total, nine.suspension_months) == (9, 1)
+    # Suspended for the pack's one month from 1 April: served long before today.
+    assert (nine.suspended_from, nine.suspended_until) == (date(2026, 4, 1), date(2026, 4, 30))
+    assert (nine.status, nine.still_paid) == ("normal", [])
 
 
 async def test_termination_bar_depends_on_a_single_event(db: Database) -> None:
@@ -112,10 +122,11 @@ async def test_status_applies_at_every_site_and_rolls_up(db: Database) -> None:
     await physician(db, 2, first)
     for index in range(3):
         await physician(db, 10 + index, second)
-    await _event(db, first, doctor, "ENF-38-SUBSTITUTION", "principal", "2026-01-10", "a")
-    await _event(db, first, doctor, "ENF-38-DUPLICATE-CHARGE", "important", "2026-02-10", "b")
+    day = recent_day()  # the suspension must still be running today
+    await _event(db, first, doctor, "ENF-38-SUBSTITUTION", "principal", day, "a")
+    await _event(db, first, doctor, "ENF-38-DUPLICATE-CHARGE", "important", day, "b")
     async with db.transaction() as session:
-        applied = await points.apply_status(session, OFFICER, doctor)
+        applied = await points_status.apply_status(session, OFFICER, doctor)
         person = await subjects.get_subject(session, doctor)
         at_first = await points.institution_rollup(session, first)
         at_second = await points.institution_rollup(session, second)

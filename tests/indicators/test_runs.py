@@ -11,7 +11,15 @@ from credit.kernel.errors import Forbidden, InvalidInput
 from indicators import repository, runs
 from indicators.models import RunStatus
 from indicators.runs import RunRequest
-from tests.indicators.support import OFFICER, REVIEWER, add_record, hospital, hunan_set_id, seed
+from tests.indicators.support import (
+    OFFICER,
+    REVIEWER,
+    add_record,
+    hospital,
+    hunan_set_id,
+    publish,
+    seed,
+)
 
 
 async def _run(db: Database, cycle: str = "2025", **kwargs: object) -> int:
@@ -155,13 +163,10 @@ async def test_lifecycle_needs_a_second_reviewer_and_supersedes(db: Database) ->
         async with db.transaction() as session:
             await runs.advance(session, OFFICER, first, RunStatus.PUBLICITY)
     assert own.value.rule == "four_eyes"
-    async with db.transaction() as session:
-        await runs.advance(session, REVIEWER, first, RunStatus.PUBLICITY)
-        await runs.advance(session, REVIEWER, first, RunStatus.PUBLISHED)
+    await publish(db, first)
     second = await _run(db)
+    await publish(db, second)
     async with db.transaction() as session:
-        for status in (RunStatus.IN_REVIEW, RunStatus.PUBLICITY, RunStatus.PUBLISHED):
-            await runs.advance(session, REVIEWER, second, status)
         older = await runs.get_run(session, first)
         events = await repository.run_events(session, first)
     assert older.status == RunStatus.SUPERSEDED

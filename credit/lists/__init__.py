@@ -1,0 +1,1 @@
+"""Blacklist, focus list and red list with their legal procedure (DESIGN 5)."""

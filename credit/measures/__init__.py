@@ -1,0 +1,1 @@
+"""Joint incentive and discipline measures (DESIGN 6): catalog, derived assignments, feedback."""
