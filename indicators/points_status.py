@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, cast, delete, insert, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from credit.kernel import signals
 from credit.kernel.actor import SYSTEM_ACTOR, Actor
 from credit.kernel.clock import business_today, utcnow
 from credit.kernel.db import IdType, UTCDateTime
@@ -136,4 +137,6 @@ async def apply_status(session: AsyncSession, actor: Actor, person_id: int) -> P
 
 async def on_subjects_changed(session: AsyncSession, event: SubjectsChanged) -> None:
     """Signal handler: records of these subjects changed; update the persons they name."""
+    if event.cause == signals.LIST_ENTRY_CHANGED:
+        return  # a list entry gives or takes no points
     await apply_statuses(session, SYSTEM_ACTOR, await persons_concerned(session, event.subject_ids))

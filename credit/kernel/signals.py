@@ -23,6 +23,10 @@ class SubjectsChanged:
     cause: str
 
 
+# The cause announced when a list entry comes into force, changes or ends; reactions to new
+# records ignore it, reactions to standing (measures, live score) follow it.
+LIST_ENTRY_CHANGED = "list_entry_changed"
+
 Handler = Callable[[AsyncSession, SubjectsChanged], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}

@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credit.kernel import signals
 from credit.kernel.actor import SYSTEM_ACTOR
 from credit.kernel.errors import NotFound
 from credit.kernel.signals import SubjectsChanged
@@ -191,6 +192,8 @@ async def end_groundless_entries(session: AsyncSession, subject_ids: Collection[
 
 async def on_records_changed(session: AsyncSession, change: SubjectsChanged) -> None:
     """The signal handler: end entries whose grounds fell away, then propose candidates."""
+    if change.cause == signals.LIST_ENTRY_CHANGED:
+        return  # only records ground or end entries
     try:
         rules = await national_rules(session)
     except NotFound:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.changelog import service as changelog
 from credit.changelog.models import ChangedEntity, ChangeOp
+from credit.kernel import signals
 from credit.lists.models import EntryStatus, ListEntry
 from credit.policy.vocabulary import ListName
 from credit.subjects.models import Subject
@@ -74,6 +75,8 @@ async def announce(
         body=entry_body(entry, subject),
         public=name in PUBLIC_LISTS,
     )
+    # Measures and scores follow what partners see, in this same transaction.
+    await signals.subjects_changed(session, {entry.subject_id}, signals.LIST_ENTRY_CHANGED)
 
 
 def _iso(value: Any) -> str | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from api.db import Database
-from credit.changelog.models import ChangeLogEntry
+from credit.changelog.models import ChangedEntity, ChangeLogEntry
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, InvalidInput
 from credit.lists import service, steps
@@ -24,7 +24,10 @@ async def _changes(db: Database, entry_id: int) -> list[ChangeLogEntry]:
     async with db.transaction() as session:
         query = (
             select(ChangeLogEntry)
-            .where(col(ChangeLogEntry.entity_id) == entry_id)
+            .where(
+                col(ChangeLogEntry.entity) == ChangedEntity.LIST_ENTRY,
+                col(ChangeLogEntry.entity_id) == entry_id,
+            )
             .order_by(col(ChangeLogEntry.seq))
         )
         return list((await session.execute(query)).scalars())
