@@ -107,9 +107,9 @@ class CreditRecord(RecordFacts, table=True):
     payload_digest: str = Field(max_length=64)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by: str = Field(max_length=120)
-    # One value per ingest call: which import stored the record. Its revisions are copied by
-    # one INSERT … SELECT over ids above the highest id before the call, filtered by this value
-    # (no index: ids only grow, so the range is found by the primary key).
+    # One value per ingest call: which import stored the record. Each chunk's revisions are
+    # copied by one INSERT … SELECT over the chunk's id range, filtered by this value (no index:
+    # the range is found by the primary key).
     ingest_batch: str = Field(max_length=32)
 
 

@@ -22,8 +22,8 @@ from credit.records.schemas import MAX_RESPONSIBLE, OPTIONAL_FIELDS, REQUIRED_FI
 from credit.records.shape import ParsedRecord, Person, RowFailure, parse_row
 
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
+MAX_ID_DIGITS = 18  # below ID_MAX whatever the digits
 # [0-9], not \d: \d would also match other scripts' digits.
-ID_TEXT = re.compile(r"[1-9][0-9]{0,17}")
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # At most 13 whole digits and 2 decimals: inside the schema's 15 digits, 2 places.
 AMOUNT_TEXT = re.compile(r"(?:0|[1-9][0-9]{0,12})(?:\.[0-9]{1,2})?")
@@ -70,7 +70,13 @@ def _id(value: Any) -> int:
     if value.__class__ is int:
         if 1 <= value <= ID_MAX:
             return int(value)
-    elif value.__class__ is str and ID_TEXT.fullmatch(value):
+    elif (
+        value.__class__ is str
+        and 0 < len(value) <= MAX_ID_DIGITS
+        and value.isascii()  # then isdigit means [0-9]
+        and value.isdigit()
+        and value[0] != "0"
+    ):
         return int(value)
     raise _UNSURE
 

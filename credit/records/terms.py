@@ -98,8 +98,8 @@ class _Regime:
 def _approval_order(version: PackVersion) -> tuple[date, datetime, int]:
     # The order of `credit.policy.repository.in_force`: the latest effective_from governs, and
     # of two versions effective the same day, the one approved last.
-    return (version.effective_from, version.approved_at or datetime.min.replace(tzinfo=UTC),
-            version.id or 0)  # fmt: skip
+    approved_at = version.approved_at or datetime.min.replace(tzinfo=UTC)
+    return version.effective_from, approved_at, version.id or 0
 
 
 class TermsCache:
@@ -117,39 +117,41 @@ class TermsCache:
         self._items: dict[tuple[int, str], tuple[CatalogItem, ItemTerms] | None] = {}
         self._resolved: dict[tuple[str, date], ItemTerms | DomainError] = {}
 
-    async def _version_at(self, on: date) -> PackVersion | None:
+    async def _version_at(self, on: date) -> PackVersion:
         if self._versions is None:
             versions = await repository.approved_versions(self.session, regime.NATIONAL)
             self._versions = sorted(versions, key=_approval_order)
             self._starts = [version.effective_from for version in self._versions]
         index = bisect.bisect_right(self._starts, on) - 1
-        return self._versions[index] if index >= 0 else None
+        if index < 0:
+            raise NotFound(
+                f"no approved version of policy pack {regime.NATIONAL} is in force on "
+                f"{on.isoformat()}",
+                field="on",
+                rule="regime_in_force",
+            )
+        return self._versions[index]
 
     async def _regime(self, on: date) -> _Regime:
-        version = await self._version_at(on)
-        found = self._regimes.get(version.id or 0) if version is not None else None
-        if found is None:
-            try:
-                if version is None:
-                    raise NotFound(
-                        f"no approved version of policy pack {regime.NATIONAL} is in force on "
-                        f"{on.isoformat()}",
-                        field="on",
-                        rule="regime_in_force",
-                    )
-                assert version.id is not None
-                found = _Regime(version.id, version.version, regime.national_of(version))
-            except DomainError as error:
-                found = InvalidInput(
-                    f"no national policy was in force on the decision date {on}: {error.message}",
-                    field="decided_on",
-                    rule="regime_in_force",
-                )
-            if version is not None:
-                self._regimes[version.id or 0] = found
-        if isinstance(found, DomainError):
-            raise found
-        return found
+        try:
+            version = await self._version_at(on)
+            assert version.id is not None
+            found = self._regimes.get(version.id)
+            if found is None:
+                try:
+                    found = _Regime(version.id, version.version, regime.national_of(version))
+                except DomainError as error:
+                    found = error
+                self._regimes[version.id] = found
+            if isinstance(found, DomainError):
+                raise found
+            return found
+        except DomainError as error:
+            raise InvalidInput(
+                f"no national policy was in force on the decision date {on}: {error.message}",
+                field="decided_on",
+                rule="regime_in_force",
+            ) from None
 
     async def item(self, code: str, decided_on: date) -> ItemTerms:
         """The item `code` as the regime of `decided_on` defines it, or a DomainError."""
