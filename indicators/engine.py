@@ -10,6 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credit.lists import service as lists
+from credit.policy.vocabulary import ListName
 from indicators import aggregation
 from indicators.aggregation import ScopedSubject
 from indicators.cycles import Cycle
@@ -55,6 +57,24 @@ def _score(
     ]
 
 
+async def veto_listed(
+    session: AsyncSession, scored: Sequence[Scored], plans: Mapping[int, ScoringPlan], at: datetime
+) -> None:
+    """Apply the profiles' list vetoes: who was on the blacklist at `at` (as known then, so a
+    rerun of the same as_of gives the same grades) gets the grade its profile forces."""
+    wanted = [item.subject.id for item in scored if plans[item.set_id].black_list_grade]
+    if not wanted:
+        return
+    listed = await lists.listings(session, wanted, at)
+    for item in scored:
+        black = [
+            entry for entry in listed.get(item.subject.id, ()) if entry.list_name == ListName.BLACK
+        ]
+        if black:
+            first = min(black, key=lambda entry: entry.valid_from)
+            plans[item.set_id].veto_black_listed(item.outcome, first.entry_id, first.valid_from)
+
+
 async def score_chunk(
     session: AsyncSession,
     chunk: Sequence[ScopedSubject],
@@ -72,7 +92,9 @@ async def score_chunk(
             session, loaded.document, [subject.id for subject in subjects], cycle, as_of
         )
         scorer = KindScorer(loaded, ScoringPlan(loaded.document, loaded.profile, cycle), None)
-        scored += _score(scorer, subjects, _by_subject(found, {}))
+        part = _score(scorer, subjects, _by_subject(found, {}))
+        await veto_listed(session, part, {loaded.id: scorer.plan}, as_of)
+        scored += part
     return scored
 
 

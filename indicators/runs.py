@@ -169,6 +169,7 @@ async def _compute(
 ) -> int:
     """Score every subject in scope chunk by chunk; the number scored."""
     writer, done = ResultWriter(session, run_id), 0
+    plans = {scorer.loaded.id: scorer.plan for scorer in scorers.values()}
 
     async def gathered_after(after_id: int) -> tuple[list[ScopedSubject], list[Gathered]]:
         chunk = await aggregation.scope_chunk(
@@ -190,6 +191,7 @@ async def _compute(
             # Scoring this chunk overlaps the database writing the previous one.
             scored = await engine.score_gathered(gathered)
             await writer.flush()
+            await engine.veto_listed(session, scored, plans, as_of)
             done += len(chunk)
             next_chunk, gathered = await gathered_after(chunk[-1].id)
             await writer.start(scored)

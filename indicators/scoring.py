@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from credit.policy.profile import EvaluationProfile, ModuleDirection
+from credit.policy.profile import EvaluationProfile, ModuleDirection, VetoCondition
 from indicators.aggregation import Aggregate
 from indicators.cycles import Cycle, month_start
 from indicators.reasons import plain, reason_of
@@ -36,6 +36,7 @@ MILLIONTHS = Decimal(1_000_000)
 TOP_REASONS = 4
 HUNDREDTH = Decimal("0.01")  # totals are kept to the hundredth, as stored
 VETO_RANK = Decimal("Infinity")  # a veto is always the first reason
+BLACK_LIST = str(VetoCondition.BLACK_LIST)  # the indicator and reason code of the list veto
 REMEMBERED = 4096  # findings (and combinations) kept per plan before it starts afresh
 
 
@@ -141,6 +142,9 @@ class ScoringPlan:
             ]
             self.dimensions.append((dimension.code, sign, dimension.weight, slots))
         self.grade_rank: dict[str, Decimal] = {band.grade: band.min for band in profile.grade_bands}
+        self.black_list_grade = next(
+            (veto.grade for veto in profile.vetoes if veto.when is VetoCondition.BLACK_LIST), None
+        )
         self._standings: dict[tuple[Finding, ...], _Standing] = {}
 
     def _finding(self, slot: _Slot, found: Aggregate) -> Finding | None:
@@ -235,6 +239,35 @@ class ScoringPlan:
             # Copies: a caller may reword a subject's reasons (naming the rules behind them).
             reason_codes=[dict(reason) for reason in standing.reasons],
         )
+
+    def veto_black_listed(self, outcome: Outcome, entry_id: int, since: date) -> None:
+        """The profile's blacklist veto: the subject was on the blacklist when the run's as_of
+        fell, so its grade is forced (Guangdong: E) and that is the first reason it reads."""
+        grade = self.black_list_grade
+        if grade is None or not outcome.eligible or outcome.grade is None:
+            return
+        if self.grade_rank[grade] <= self.grade_rank[outcome.grade]:
+            outcome.grade, outcome.vetoed_by = grade, BLACK_LIST
+        outcome.contributions.append(
+            {
+                "indicator": BLACK_LIST,
+                "dimension": None,
+                "rule": "veto",
+                "count": 1,
+                "points": "0",
+                "record_ids": [],
+                "forced_grade": grade,
+                "list_entry_id": entry_id,
+            }
+        )
+        reason = {
+            "code": BLACK_LIST,
+            "points_lost": "0",
+            "zh": f"自{since.isoformat()}起列入医保领域严重失信主体名单：一票否决，评为{grade}级",
+            "en": f"On the blacklist since {since.isoformat()}: grade set to {grade}",
+            "list_entry_id": entry_id,
+        }
+        outcome.reason_codes = [reason, *outcome.reason_codes][:TOP_REASONS]
 
 
 def evaluate(

@@ -6,8 +6,9 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Label, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -165,15 +166,35 @@ async def attachment(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """An entry in force at some moment, as it stood then."""
+
+    subject_id: int
+    entry_id: int
+    list_name: str
+    valid_from: date
+    valid_until: date
+
+
+LISTING_COLUMNS: tuple[Label[Any], ...] = (
+    col(ListEntry.subject_id).label("subject_id"),
+    col(ListEntry.id).label("entry_id"),
+    col(ListEntry.list_name).label("list_name"),
+    col(ListEntryEvent.valid_from).label("valid_from"),
+    col(ListEntryEvent.valid_until).label("valid_until"),
+)
+
+
 async def in_force_at(
     session: AsyncSession, subject_ids: Collection[int], at: datetime, on: date
-) -> list[tuple[int, str]]:
-    """(subject id, list) of entries whose last event known at `at` left them in force on `on`.
+) -> list[Listing]:
+    """Entries whose last event known at `at` left them in force on `on`.
 
     Event ids grow in the order events are written, so the highest id at or before `at` is the
     entry's state as it was known then.
     """
-    found: list[tuple[int, str]] = []
+    found: list[Listing] = []
     for chunk in _chunks(subject_ids):
         latest = (
             select(func.max(ListEntryEvent.id).label("event_id"))
@@ -183,7 +204,7 @@ async def in_force_at(
             .subquery()
         )
         query = (
-            select(col(ListEntry.subject_id), col(ListEntry.list_name))
+            select(*LISTING_COLUMNS)
             .join(ListEntryEvent, col(ListEntryEvent.entry_id) == col(ListEntry.id))
             .join(latest, latest.c.event_id == col(ListEntryEvent.id))
             .where(
@@ -194,7 +215,8 @@ async def in_force_at(
                 col(ListEntryEvent.valid_until) >= on,
             )
         )
-        found.extend((int(subject), name) for subject, name in (await session.execute(query)).all())
+        # Both validity dates are set: the filter above compared them.
+        found.extend(Listing(**row) for row in (await session.execute(query)).mappings())
     return found
 
 

@@ -19,7 +19,7 @@ from credit.kernel.errors import Conflict, InvalidInput, NotFound
 from credit.kernel.pagination import Page, check_limit, decode_cursor, encode_cursor
 from credit.lists import repository, workflow
 from credit.lists.models import ListEntry
-from credit.lists.repository import EntryFilter
+from credit.lists.repository import EntryFilter, Listing
 from credit.lists.schemas import ListEntryCreate
 from credit.policy.regime import national_rules
 from credit.policy.vocabulary import ListName
@@ -226,13 +226,22 @@ async def propose_automatic(
         return None
 
 
+async def listings(
+    session: AsyncSession, subject_ids: Collection[int], at: datetime
+) -> dict[int, list[Listing]]:
+    """The entries each subject had in force at `at`, as known at `at` (read from the event
+    history, so asking again later gives the same answer). Subjects on no list are left out."""
+    found: dict[int, list[Listing]] = {}
+    for listing in await repository.in_force_at(session, subject_ids, at, business_date(at)):
+        found.setdefault(listing.subject_id, []).append(listing)
+    return found
+
+
 async def in_force(
     session: AsyncSession, subject_ids: Collection[int], at: datetime
 ) -> dict[int, set[ListName]]:
-    """The lists each subject was on at `at`, as known at `at` (read from the event history,
-    so asking again later gives the same answer). Subjects on no list are left out."""
-    found: dict[int, set[ListName]] = {}
-    on = business_date(at)
-    for subject_id, list_name in await repository.in_force_at(session, subject_ids, at, on):
-        found.setdefault(subject_id, set()).add(ListName(list_name))
-    return found
+    """The lists each subject was on at `at`, as known at `at`. Subjects on no list are left out."""
+    return {
+        subject_id: {ListName(listing.list_name) for listing in entries}
+        for subject_id, entries in (await listings(session, subject_ids, at)).items()
+    }

@@ -44,8 +44,10 @@ class GradeBand(PackModel):
 
 
 class VetoCondition(StrEnum):
-    BLACK_LIST = "black_list"  # on the serious-dishonesty list
-    AGREEMENT_TERMINATED = "agreement_terminated"
+    """A standing outside the records that forces a grade (record-based vetoes, such as a
+    terminated agreement, are `veto` rules of the indicator sets)."""
+
+    BLACK_LIST = "black_list"  # on the blacklist (严重失信名单) when the run's as_of falls
 
 
 class Veto(PackModel):
