@@ -27,6 +27,11 @@ class SubjectsChanged:
 # records ignore it, reactions to standing (measures, live score) follow it.
 LIST_ENTRY_CHANGED = "list_entry_changed"
 
+# Causes that only add records (one submitted, a batch imported): nothing earlier changed.
+RECORD_CREATED = "record_created"
+RECORDS_IMPORTED = "records_imported"
+NEW_RECORDS = frozenset({RECORD_CREATED, RECORDS_IMPORTED})
+
 Handler = Callable[[AsyncSession, SubjectsChanged], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}

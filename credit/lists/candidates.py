@@ -70,12 +70,19 @@ async def propose_from_records(
     A record already cited by an entry of the list (open or closed) proposes nothing again: a
     candidate the reviewer dropped is not put back by the next unrelated change.
     """
-    records = await repository.current_records(session, subject_ids, CONFIRMED)
+    by_list = {
+        list_name: [c for c in pack.lists.of(list_name).criteria if is_record_based(c)]
+        for list_name in ListName
+    }
+    every = [criterion for criteria in by_list.values() for criterion in criteria]
+    if not every:
+        return 0
+    # Only records some criterion could take are read: an import touches thousands of subjects.
+    records = await repository.current_records(session, subject_ids, CONFIRMED, meeting=every)
     if not records:
         return 0
     proposed = 0
-    for list_name in ListName:
-        criteria = [c for c in pack.lists.of(list_name).criteria if is_record_based(c)]
+    for list_name, criteria in by_list.items():
         if not criteria:
             continue
         cited = await repository.cited_records(session, list_name, subject_ids)
@@ -199,5 +206,7 @@ async def on_records_changed(session: AsyncSession, change: SubjectsChanged) -> 
     except NotFound:
         return  # no rules in force: nothing can qualify
     await end_red_entries(session, change.subject_ids)
-    await end_groundless_entries(session, change.subject_ids)
+    if change.cause not in signals.NEW_RECORDS:
+        # A new record never takes away an entry's grounds; revoked and repaired ones do.
+        await end_groundless_entries(session, change.subject_ids)
     await propose_from_records(session, rules.pack, change.subject_ids)

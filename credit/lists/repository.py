@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, and_, func, select
+from sqlalchemy import ColumnElement, Label, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,6 +20,7 @@ from credit.lists.models import (
     ListEntryDefence,
     ListEntryEvent,
 )
+from credit.policy.lists import ListCriterion
 from credit.policy.vocabulary import ListName
 from credit.records.models import RECORD_TABLE, REVISION_TABLE, RecordStatus
 
@@ -252,8 +253,10 @@ async def current_records(
     *,
     negative_only: bool = False,
     favourable: Collection[str] = (),
+    meeting: Sequence[ListCriterion] = (),
 ) -> list[QualifyingRecord]:
-    """The current revisions of these subjects' records in the given statuses."""
+    """The current revisions of these subjects' records in the given statuses (only those that
+    could meet one of the record-based criteria `meeting`, when given)."""
     found: list[QualifyingRecord] = []
     for chunk in _chunks(subject_ids):
         query = (
@@ -277,8 +280,22 @@ async def current_records(
         )
         if negative_only:
             query = query.where(and_(REVISION.category.not_in(list(favourable))))
+        if meeting:
+            query = query.where(or_(*(_could_meet(criterion) for criterion in meeting)))
         found.extend(QualifyingRecord(*row) for row in (await session.execute(query)).all())
     return found
+
+
+def _could_meet(criterion: ListCriterion) -> ColumnElement[bool]:
+    """The criterion's record conditions in SQL, so records that cannot qualify stay unread."""
+    conditions: list[ColumnElement[bool]] = []
+    if criterion.item_codes:
+        conditions.append(REVISION.item_code.in_(list(criterion.item_codes)))
+    if criterion.categories:
+        conditions.append(REVISION.category.in_([str(c) for c in criterion.categories]))
+    if criterion.min_fund_loss is not None:
+        conditions.append(REVISION.amount_involved >= criterion.min_fund_loss)
+    return and_(*conditions)
 
 
 async def record_documents(

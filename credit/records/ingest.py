@@ -39,7 +39,7 @@ Rows = AsyncIterable[tuple[int, Mapping[str, Any]]] | Iterable[tuple[int, Mappin
 DEFAULT_CHUNK_SIZE = 5000
 SLICE = 500  # rows read between two turns of the event loop
 CONFLICT_RULE = "same_payload"
-SIGNAL_CAUSE = "records_imported"
+SIGNAL_CAUSE = signals.RECORDS_IMPORTED
 
 
 @dataclass(slots=True)

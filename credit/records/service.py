@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -68,7 +69,7 @@ async def submit(session: AsyncSession, actor: Actor, payload: Mapping[str, Any]
         await audit.record(
             session, actor, "record.create", "credit_record", record.id, normalised_payload(row)
         )
-        await signals.subjects_changed(session, {record.subject_id}, "record_created")
+        await signals.subjects_changed(session, {record.subject_id}, signals.RECORD_CREATED)
     return Submission(record_id=record.id, created=bool(report.created))
 
 
@@ -176,15 +177,25 @@ async def revoke(
 
 
 async def mark_repaired(
-    session: AsyncSession, actor: Actor, record_id: int, reason: str | None
+    session: AsyncSession,
+    actor: Actor,
+    record_id: int,
+    reason: str | None,
+    *,
+    counts_until: date | None = None,
 ) -> RecordRevision:
-    """Credit repair approved: publication of the record stops."""
+    """Credit repair approved: publication of the record stops.
+
+    `counts_until` keeps the record in the score of cycles starting on or before that date
+    (the policy's next-cycle effect); None takes it out of every score at once.
+    """
     revision = await workflow.transition(
         session,
         actor,
         record_id,
         RecordStatus.REPAIRED,
         reason=_reason(reason),
+        facts={"repair_counts_until": counts_until},
         action="record.repair",
     )
     await signals.subjects_changed(session, {revision.subject_id}, "record_repaired")
