@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -104,12 +106,36 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred")
 
 
+# Paths answered in JSON; every other path is a page and gets its error as a page.
+MACHINE_PATHS = ("/api/", "/schema", "/health", "/ready", "/static/")
+Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+
+
+def as_page(handler: Handler) -> Handler:
+    """The same answer for a page: the status and its reason on the site's error page, in the
+    reader's language, instead of problem+json."""
+
+    def handle(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:
+        response = handler(request, exc)
+        if request.url.path.startswith(MACHINE_PATHS):
+            return response
+        body = response.content if isinstance(response.content, dict) else {}
+        return Template(
+            "error.html",
+            context={"status": response.status_code, "detail": body.get("detail", "")},
+            status_code=response.status_code or 500,
+            headers=dict(response.headers),
+        )
+
+    return handle
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    DomainError: domain_error_handler,
-    ValidationException: validation_error_handler,
-    HTTPException: http_error_handler,
-    IntegrityError: integrity_error_handler,
-    DataError: data_error_handler,
-    OperationalError: operational_error_handler,
-    Exception: internal_error_handler,
+    DomainError: as_page(domain_error_handler),
+    ValidationException: as_page(validation_error_handler),
+    HTTPException: as_page(http_error_handler),
+    IntegrityError: as_page(integrity_error_handler),
+    DataError: as_page(data_error_handler),
+    OperationalError: as_page(operational_error_handler),
+    Exception: as_page(internal_error_handler),
 }

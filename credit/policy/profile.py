@@ -77,6 +77,8 @@ class EvaluationProfile(PackModel):
     eligibility: Eligibility = Eligibility()
     # 公示: working days a run's results stay open to objections before publication.
     publicity_working_days: WorkingDays
+    # Kinds whose grades the public pages show (during publicity and once published).
+    public_grade_kinds: list[KindCode] = Field(default_factory=list)
 
     def grade_for(self, score: Decimal) -> str:
         """The grade of a score inside the scale (bands are validated gap-free)."""

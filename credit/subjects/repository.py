@@ -83,7 +83,7 @@ class SubjectFilter:
     insurance_no_hash: str | None = None
 
 
-def _conditions(criteria: SubjectFilter) -> list[ColumnElement[bool]]:
+def conditions(criteria: SubjectFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if criteria.name_contains:
         conditions.append(SUBJECT.name.icontains(criteria.name_contains, autoescape=True))
@@ -112,7 +112,7 @@ async def search(
     """Subjects matching every criterion, in id order, after `after_id`."""
     if after_id is not None and after_id >= ID_MAX:
         return []
-    query = select(Subject).where(*_conditions(criteria)).order_by(SUBJECT.id).limit(limit)
+    query = select(Subject).where(*conditions(criteria)).order_by(SUBJECT.id).limit(limit)
     if after_id is not None:
         query = query.where(SUBJECT.id > after_id)
     return (await session.execute(query)).scalars().all()

@@ -3,6 +3,7 @@ region prefix, with cursor paging."""
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.kernel.errors import InvalidInput
@@ -51,6 +52,24 @@ def _name_fragment(value: str) -> str:
         raise InvalidInput(f"name {error}", field="name", rule="plain_text") from None
     assert text is not None
     return text
+
+
+def name_or_identifier(pii: PersonalIdentifiers, text: str) -> ColumnElement[bool]:
+    """What a public search box means: the name contains the text, or an identifier (USCC,
+    NHSA code, resident ID, insurance number) is exactly it."""
+    name = repository.conditions(repository.SubjectFilter(name_contains=_name_fragment(text)))
+    try:
+        value = identifier_value(text)
+    except InvalidInput:
+        return and_(*name)
+    by_identifier = repository.conditions(
+        repository.SubjectFilter(
+            uscc_or_nhsa=value,
+            resident_id_hash=pii.lookup_hash("resident_id", value),
+            insurance_no_hash=pii.lookup_hash("insurance_no", value),
+        )
+    )
+    return or_(*name, *by_identifier)
 
 
 async def search(

@@ -12,9 +12,6 @@ from api.db import Database
 from credit.changelog.models import ChangedEntity, ChangeLogEntry
 from credit.kernel.clock import business_today, utcnow
 from credit.lists import service as lists
-from credit.lists import steps
-from credit.lists.models import EntryStatus
-from credit.lists.schemas import TransitionInput
 from credit.measures import catalog as measure_catalog
 from credit.measures.repository import active_for
 from credit.policy.vocabulary import ListName
@@ -22,9 +19,7 @@ from indicators import repository, runs, sets
 from indicators.live import live_score
 from indicators.models import EvaluationResult
 from indicators.runs import RunRequest
-from tests.credit.lists.support import OFFICER as LIST_OFFICER
-from tests.credit.lists.support import REVIEWER as LIST_REVIEWER
-from tests.credit.lists.support import propose
+from tests.credit.lists.support import published_since
 from tests.indicators.support import OFFICER, add_record, hospital, seed
 
 
@@ -47,29 +42,7 @@ async def _result(db: Database, run_id: int, subject_id: int) -> EvaluationResul
 
 
 async def _blacklist(db: Database, subject_id: int, started: date) -> int:
-    """A blacklist entry walked through its procedure from `started`, published in the past."""
-    entry_id = await propose(db, ListName.BLACK, subject_id)
-    day = started
-    for to in (
-        EntryStatus.NOTIFIED,
-        EntryStatus.DECIDED,
-        EntryStatus.PUBLICITY,
-        EntryStatus.PUBLISHED,
-    ):
-        async with db.transaction() as session:
-            actor = LIST_OFFICER if to in (EntryStatus.NOTIFIED, EntryStatus.PUBLICITY) else None
-            entry = await steps.move(
-                session,
-                actor or LIST_REVIEWER,
-                ListName.BLACK,
-                entry_id,
-                TransitionInput(to=to, reason="依程序办理"),
-                today=day,
-            )
-            after = [d for d in (entry.notice_deadline, entry.publicity_until) if d]
-            day = max([day, *[d + timedelta(days=1) for d in after]])
-    assert day <= business_today(), "the walk must end in the past for the listing to be in force"
-    return entry_id
+    return await published_since(db, ListName.BLACK, subject_id, started)
 
 
 async def test_a_blacklisted_subject_gets_the_lowest_grade_of_its_profile(db: Database) -> None:

@@ -109,3 +109,19 @@ async def entry_in(db: Database, list_name: ListName, status: EntryStatus, numbe
         if to is status:
             break
     return entry_id
+
+
+async def published_since(db: Database, list_name: ListName, subject_id: int, started: date) -> int:
+    """An entry walked through its whole procedure from `started` (in the past), so it is in
+    force today as it would be had the officers acted on those days."""
+    entry_id = await propose(db, list_name, subject_id)
+    day = started
+    for to in PATHS[list_name][:-1]:  # every step but the removal
+        async with db.transaction() as session:
+            entry = await steps.move(
+                session, ACTOR_FOR.get(to, REVIEWER), list_name, entry_id, step_to(to), today=day
+            )
+        after = [d + timedelta(days=1) for d in (entry.notice_deadline, entry.publicity_until) if d]
+        day = max([day, *after])
+    assert day <= business_today(), "the walk must end in the past for the entry to be in force"
+    return entry_id

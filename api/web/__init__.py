@@ -1,0 +1,1 @@
+"""Server-rendered pages: public publication, subject portal, regulator console (Chinese first)."""
