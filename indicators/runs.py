@@ -14,12 +14,13 @@ from credit.kernel.actor import SYSTEM_ACTOR, Actor
 from credit.kernel.clock import business_date, business_today, utcnow
 from credit.kernel.errors import InvalidInput, NotFound
 from credit.records.history import instant
-from indicators import aggregation, engine, repository, run_workflow, sets, standing
+from indicators import aggregation, engine, reasons, repository, run_workflow, sets, standing
 from indicators.aggregation import ScopedSubject
 from indicators.cycles import Cycle, parse_cycle
 from indicators.engine import Gathered
 from indicators.models import EvaluationRun, RunStatus, SetStatus
 from indicators.result_store import ResultWriter
+from indicators.scoring import Outcome
 from indicators.sets import LoadedSet
 
 CHUNK_SUBJECTS = 2000  # subjects per statement: memory stays flat however large the province
@@ -170,6 +171,7 @@ async def _compute(
     """Score every subject in scope chunk by chunk; the number scored."""
     writer, done = ResultWriter(session, run_id), 0
     plans = {scorer.loaded.id: scorer.plan for scorer in scorers.values()}
+    documents = {scorer.loaded.id: scorer.loaded.document for scorer in scorers.values()}
 
     async def gathered_after(after_id: int) -> tuple[list[ScopedSubject], list[Gathered]]:
         chunk = await aggregation.scope_chunk(
@@ -192,6 +194,9 @@ async def _compute(
             scored = await engine.score_gathered(gathered)
             await writer.flush()
             await engine.veto_listed(session, scored, plans, as_of)
+            for set_id, outcomes in _outcomes_by_set(scored).items():
+                # Reasons name the monitoring rules behind them, as the live score's do.
+                await reasons.name_rules(session, documents[set_id], cycle, outcomes, as_of)
             done += len(chunk)
             next_chunk, gathered = await gathered_after(chunk[-1].id)
             await writer.start(scored)
@@ -203,6 +208,13 @@ async def _compute(
         await writer.abandon()
         raise
     return done
+
+
+def _outcomes_by_set(scored: Sequence[engine.Scored]) -> dict[int, list[Outcome]]:
+    by_set: dict[int, list[Outcome]] = {}
+    for item in scored:
+        by_set.setdefault(item.set_id, []).append(item.outcome)
+    return by_set
 
 
 async def get_run(session: AsyncSession, run_id: int) -> EvaluationRun:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from api.db import Database
 from credit.kernel.actor import SYSTEM_ACTOR
-from indicators import report
+from indicators import report, repository, runs
 from indicators.reasons import counted, singular
-from tests.indicators.support import add_record, hospital, seed
+from indicators.runs import RunRequest
+from tests.indicators.support import add_record, hospital, hunan_set_id, seed
 from tests.indicators.test_points import recent_day
 
 
@@ -53,3 +54,16 @@ async def test_one_record_reads_in_the_singular(db: Database) -> None:
     assert reason["en"] == f"1 violation in {recent_day()[:4]}: −5"
     assert reason["zh"] == f"{recent_day()[:4]}年度一般违法违规1条：扣5分"
     assert "rule_codes" not in reason
+
+
+async def test_a_stored_result_names_the_rules_as_the_live_score_does(db: Database) -> None:
+    await seed(db)
+    one = await hospital(db, 1)
+    await add_record(db, one, "MON-SPLIT-CHARGE", "2025-05-01", "a", rule_code="R-0123")
+    set_id = await hunan_set_id(db)
+    async with db.transaction() as session:
+        run = await runs.start(session, SYSTEM_ACTOR, RunRequest(cycle="2025", set_ids=(set_id,)))
+        (result,) = await repository.results(session, run.id or 0, subject_id=one)
+    (reason,) = [r for r in result.reason_codes if r["code"] == "monitoring_violations"]
+    assert reason["rule_codes"] == ["R-0123"]
+    assert reason["en"] == "1 confirmed monitoring violation of rule R-0123 in 2025: −1"
