@@ -72,8 +72,8 @@ async def test_clean_hospital_scores_the_base_and_violations_cost_points(db: Dat
         "monitoring_violations",
     ]
     monitoring = result.reason_codes[2]
-    assert monitoring["en"] == "3 confirmed monitoring violations in 2025: −3"
-    assert monitoring["zh"] == "2025年度智能监控确认违规3条：扣3分"
+    assert monitoring["en"] == "3 confirmed monitoring violations of rule R-001 in 2025: −3"
+    assert monitoring["zh"] == "2025年度智能监控确认违规3条（监控规则R-001）：扣3分"
     assert result.reason_codes[0]["en"] == "Fund loss involved totalling ¥150000 in 2025: −5"
 
 
