@@ -26,6 +26,24 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def provide_read_session(
+    state: State, db_session: AsyncSession
+) -> AsyncIterator[AsyncSession]:
+    """The request's session for reads that need not see its own writes (feeds, verify, match,
+    public pages): on the read replica when one is set, where it cannot write.
+
+    With no replica it is the request's own session, so a partner call still uses one
+    connection; with one, the handler's small writes (its call log) go through `db_session`
+    to the primary and its reads here, never mixed in one transaction.
+    """
+    database: Database = state.database
+    if not database.has_replica:
+        yield db_session
+        return
+    async with database.reading() as session:
+        yield session
+
+
 def provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
@@ -49,6 +67,7 @@ def provide_pii(settings: AppSettings) -> PersonalIdentifiers:
 
 # Annotated names for handler parameters, so each injection is explicit.
 DbSession = NamedDependency[AsyncSession]
+ReadSession = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
 AppSettings = NamedDependency[Settings]
 Pii = NamedDependency[PersonalIdentifiers]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -55,25 +55,34 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MiB"
 
 
-def _too_large(limit: int) -> BodyTooLargeError:
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """How many bytes an upload may have, and what the 413 answer tells the sender to do."""
+
+    bytes: int
+    what: str = "import"
+    hint: str = "split the file or ask an administrator to raise MEDCREDIT_IMPORT_MAX_BYTES"
+
+
+def _too_large(limit: Limit) -> BodyTooLargeError:
     return BodyTooLargeError(
-        f"the upload exceeds the import limit of {limit} bytes ({_megabytes(limit)}); "
-        "split the file or ask an administrator to raise MEDCREDIT_IMPORT_MAX_BYTES",
+        f"the upload exceeds the {limit.what} limit of {limit.bytes} bytes "
+        f"({_megabytes(limit.bytes)}); {limit.hint}",
         field="body",
         rule="max_size",
-        extra={"limit_bytes": limit},
+        extra={"limit_bytes": limit.bytes},
     )
 
 
-async def _limited(request: Request[Any, Any, Any], limit: int) -> AsyncIterator[bytes]:
+async def _limited(request: Request[Any, Any, Any], limit: Limit) -> AsyncIterator[bytes]:
     """The body's chunks, stopping with 413 as soon as more than `limit` bytes arrived."""
     announced = request.content_length
-    if announced is not None and announced > limit:
+    if announced is not None and announced > limit.bytes:
         raise _too_large(limit)  # refused before a byte is read
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
-        if received > limit:
+        if received > limit.bytes:
             raise _too_large(limit)
         yield chunk
 
@@ -135,16 +144,29 @@ def discard(path: Path) -> None:
         path.unlink()
 
 
-async def receive(request: Request[Any, Any, Any], *, directory: Path, limit: int) -> Upload:
-    """Stream the upload to a new file under `directory`; the caller deletes it."""
+async def receive(
+    request: Request[Any, Any, Any],
+    *,
+    directory: Path,
+    limit: int | Limit,
+    media_types: Collection[str] = MEDIA_TYPES,
+    purpose: str = "an import format",
+) -> Upload:
+    """Stream the upload to a new file under `directory`; the caller deletes it.
+
+    `media_types` are the body types taken besides multipart (evidence takes its own); what the
+    content really is, is for the caller to check.
+    """
+    limit = limit if isinstance(limit, Limit) else Limit(limit)
     media_type, options = request.content_type
-    if media_type not in MEDIA_TYPES and media_type != MULTIPART:
+    if media_type not in media_types and media_type != MULTIPART:
+        accepted = [*sorted(media_types), MULTIPART]
         raise UnsupportedMediaTypeError(
-            f"media type {media_type or '(none)'!r} is not an import format; send one of "
-            f"{', '.join(ACCEPTED_MEDIA_TYPES)}",
+            f"media type {media_type or '(none)'!r} is not {purpose}; send one of "
+            f"{', '.join(accepted)}",
             field="Content-Type",
             rule="media_type",
-            extra={"accepted": list(ACCEPTED_MEDIA_TYPES)},
+            extra={"accepted": accepted},
         )
     handle = _spool(directory)
     path = Path(handle.name)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     String,
+    and_,
     cast,
     func,
     literal,
@@ -46,7 +47,8 @@ SUBJECT = SUBJECT_TABLE.c
 METRIC = SUBJECT_METRIC_TABLE.c
 
 # A revoked record is as if never decided; a repaired one no longer counts against the subject
-# (the repair policy takes effect at once). Corrected and expired records still happened.
+# (from the next cycle when the policy says so: `counted_in`). Corrected and expired records
+# still happened.
 COUNTED_STATUSES = tuple(
     str(status)
     for status in (
@@ -144,10 +146,21 @@ def _record_rules(document: SetDocument) -> list[tuple[str, RecordMatch]]:
     ]
 
 
+def counted_in(cycle: Cycle) -> ColumnElement[bool]:
+    """The revisions that count in `cycle`: the counted statuses, and a repair whose policy
+    lets the score effect wait for the next cycle while `cycle` began before the repair."""
+    waiting_repair = and_(
+        REVISION.status == str(RecordStatus.REPAIRED),
+        REVISION.repair_counts_until.is_not(None),
+        REVISION.repair_counts_until >= cycle.start,
+    )
+    return or_(REVISION.status.in_(COUNTED_STATUSES), waiting_repair)
+
+
 def _record_scope(cycle: Cycle, as_of: datetime) -> list[ColumnElement[bool]]:
     return [
         known_at(as_of),
-        REVISION.status.in_(COUNTED_STATUSES),
+        counted_in(cycle),
         REVISION.decided_on <= cycle.end,
     ]
 

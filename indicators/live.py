@@ -13,7 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, delete, insert, select
+from sqlalchemy import JSON, Column, ForeignKey, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -129,11 +130,26 @@ async def refresh(session: AsyncSession, subject_ids: Collection[int]) -> int:
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
         rows = await _score(session, batch, cycle, now)
-        await session.execute(delete(LIVE_TABLE).where(LIVE_TABLE.c.subject_id.in_(batch)))
+        scored = {row["subject_id"] for row in rows}
+        unscored = [subject_id for subject_id in batch if subject_id not in scored]
+        if unscored:
+            await session.execute(delete(LIVE_TABLE).where(LIVE_TABLE.c.subject_id.in_(unscored)))
         if rows:
-            await session.execute(insert(LIVE_TABLE), rows)
+            await session.execute(_upsert(session.get_bind().dialect.name), rows)
         stored += len(rows)
     return stored
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE: two transactions scoring a subject at once both store,
+    the later one's score last (a delete then insert would trip the primary key)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LIVE_TABLE)
+    changed = {
+        column.name: statement.excluded[column.name]
+        for column in LIVE_TABLE.columns
+        if column.name != "subject_id"
+    }
+    return statement.on_conflict_do_update(index_elements=["subject_id"], set_=changed)
 
 
 async def on_subjects_changed(session: AsyncSession, event: SubjectsChanged) -> None:

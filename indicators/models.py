@@ -7,7 +7,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from credit.kernel.db import IdType, Money, UTCDateTime, check_in
@@ -134,6 +144,11 @@ class EvaluationResult(SQLModel, table=True):
     dimension_scores: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     contributions: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     reason_codes: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    # 异议中: an objection against the result is under review. The only column ever changed
+    # after a result is written; what it says about the subject never changes.
+    under_objection: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 SET_TABLE = SQLModel.metadata.tables["indicator_set"]

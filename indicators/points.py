@@ -24,7 +24,7 @@ from credit.kernel.errors import InvalidInput
 from credit.policy import regime
 from credit.policy.personnel import PersonnelPoints
 from credit.policy.vocabulary import ResponsibilityTier
-from credit.records.models import RecordRevision
+from credit.records.models import RecordRevision, RecordStatus
 from credit.records.publication import add_months
 from credit.records.repository import REVISION, known_at
 from credit.subjects import repository as subject_repository
@@ -162,6 +162,8 @@ def _tally(
                     "tier": tiers[0],
                     "points": points,
                     "total_after": result.gross - credits,
+                    # 异议中: the record behind these points is disputed.
+                    "under_objection": revision.status == RecordStatus.UNDER_OBJECTION,
                 }
             )
         result.repair_credits = credits

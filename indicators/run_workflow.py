@@ -147,3 +147,29 @@ async def transition(
     session.add(run)
     await session.flush()
     await _append_event(session, actor, run, current, reason)
+
+
+# A correction that carries out a decision already reviewed (an upheld objection) skips review
+# and publicity: the objection procedure was both, and its decision names the reason.
+DECIDED_CORRECTION = Transitions(
+    "correction run", {RunStatus.COMPUTED: frozenset({RunStatus.PUBLISHED})}
+)
+
+
+async def publish_decided_correction(
+    session: AsyncSession, actor: Actor, run: EvaluationRun, *, reason: str
+) -> None:
+    """Publish a correction run made to carry out a reviewed decision; the event names it."""
+    if run.corrects_run_id is None:
+        raise InvalidInput(
+            f"evaluation run {run.id} corrects no run; only a correction is published this way",
+            field="run_id",
+            rule="correction_only",
+        )
+    current = RunStatus(run.status)
+    DECIDED_CORRECTION.check(current, RunStatus.PUBLISHED, run.id)
+    run.status = str(RunStatus.PUBLISHED)
+    run.published_by, run.published_at = actor.name, utcnow()
+    session.add(run)
+    await session.flush()
+    await _append_event(session, actor, run, current, reason)

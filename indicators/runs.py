@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from credit.kernel import knowledge
 from credit.kernel.actor import SYSTEM_ACTOR, Actor
 from credit.kernel.clock import business_date, business_today, utcnow
 from credit.kernel.errors import InvalidInput, NotFound
@@ -109,6 +110,9 @@ async def start(
     cycle = parse_cycle(request.cycle, business_today())
     chosen = await _chosen_sets(session, request)
     kinds = sorted(request.kinds or chosen)
+    # Every record or metric stamped before as_of is committed before the run reads (a rerun of
+    # the same as_of finds the same facts).
+    await knowledge.settle(session)
     as_of = instant(request.as_of) or utcnow()
     await _check_as_of(session, as_of, cycle)
     run = EvaluationRun(

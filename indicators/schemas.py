@@ -133,6 +133,7 @@ class EvaluationResultPublic(BaseModel):
     dimension_scores: dict[str, Any]
     contributions: list[dict[str, Any]]
     reason_codes: list[dict[str, Any]]
+    under_objection: bool = False  # 异议中
 
 
 class EvaluationResultPage(BaseModel):
@@ -218,6 +219,7 @@ class PointsEntry(BaseModel):
     decided_on: date
     tier: str
     points: int
+    under_objection: bool = False  # 异议中: the record behind these points is disputed
 
 
 class PointsSite(BaseModel):

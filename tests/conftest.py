@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from alembic import command
@@ -33,6 +34,17 @@ from credit.policy.models import PackVersion
 use_cost(time_cost=1, memory_cost_kib=1024)
 
 POSTGRES_URL = os.environ.get("MEDCREDIT_TEST_POSTGRES_URL", "")
+# CI installs everything a test may need; there a missing tool fails the test instead of skipping.
+REQUIRE_ALL = os.environ.get("MEDCREDIT_REQUIRE_ALL_TESTS") == "1"
+
+
+def unavailable(what: str) -> NoReturn:
+    """Skip for want of an optional test tool (chromium, FollowTheMoney), or fail in CI."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{what} is required here (MEDCREDIT_REQUIRE_ALL_TESTS=1)")
+    pytest.skip(f"{what} is not installed")
+
+
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 TEST_PASSWORD = "correct horse battery"
 

@@ -81,6 +81,7 @@ def demo(if_empty: bool, seed: int, scale: float) -> None:
                     partner_rate_limit=settings.api_key_rate_limit_per_minute,
                     actor=DEMO_ACTOR,
                     on_progress=advance,
+                    evidence_dir=settings.var_dir / "evidence",
                 )
         return _Outcome(built, built.logins, time.perf_counter() - started)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
+from api.cli.backup import backup, restore
 from api.cli.calendar import calendar
 from api.cli.demo import demo
 from api.cli.evaluate import evaluate
@@ -20,6 +22,9 @@ from api.cli.imports import import_group
 from api.cli.policy import policy
 from api.cli.simulate import simulate
 from api.db import Database
+from api.jobs import registry
+from api.jobs.runner import JobRunner
+from api.jobs.scheduler import serve_forever
 from api.migrate import upgrade
 from api.settings import get_settings
 from credit.accounts import api_keys
@@ -28,7 +33,7 @@ from credit.accounts.models import AccountCreate
 from credit.audit import service as audit
 from credit.calendar import files as calendar_files
 from credit.kernel.actor import SYSTEM_ACTOR, Actor, Role
-from credit.kernel.clock import business_today
+from credit.kernel.clock import business_today, utcnow
 from credit.kernel.errors import DomainError
 from credit.lists.sweep import sweep_lists
 from credit.measures.service import sweep_measures
@@ -74,8 +79,43 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web app and the JSON API."""
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    """Serve the web app and the JSON API (and the scheduler, when it is embedded)."""
+    if workers > 1 and get_settings().scheduler == "embedded":
+        # Each worker would start its own scheduler; the job_run claim would keep the sweeps
+        # single, but one scheduler process is the supported layout.
+        os.environ["MEDCREDIT_SCHEDULER"] = "off"
+        console.print(
+            "scheduler not embedded with several workers: run `medcredit scheduler` beside them"
+        )
+    uvicorn.run(
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        # uvicorn kills a worker that does not answer its supervisor's ping in time (5 s by
+        # default): on a busy machine a starting worker, still importing the app, missed it
+        # and was killed and restarted (bench/load.py saw it).
+        timeout_worker_healthcheck=30,
+    )
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="run the jobs due now (catching up) and exit")
+def scheduler(once: bool) -> None:
+    """Run the scheduled sweeps (one process per deployment; a second one is harmless)."""
+    settings = get_settings()
+    if not once:
+        asyncio.run(serve_forever(settings))
+        return
+
+    async def work(database: Database) -> list[str]:
+        runner = JobRunner(database, settings, registry.jobs(settings))
+        done = await runner.run_due(utcnow())
+        return [f"{run.job} ({run.trigger}): {run.status}, {run.message}" for run in done]
+
+    for line in run_with_database(work) or ["no job is due"]:
+        click.echo(line)
 
 
 @cli.group()
@@ -239,6 +279,8 @@ def sweep_measures_command() -> None:
     click.echo(f"measure assignments ended: {ended}")
 
 
+cli.add_command(backup)
+cli.add_command(restore)
 cli.add_command(calendar)
 cli.add_command(demo)
 cli.add_command(evaluate)

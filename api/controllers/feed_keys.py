@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel
 
 from api.deps import AppSettings, CurrentActor, DbSession
 from api.guards import admins
-from api.signing import signed_json
+from api.signing import signer_of
 from credit.feeds import keys
 
 
@@ -30,8 +31,7 @@ class PublicKeys(BaseModel):
 SIGNED_KEYS = ResponseSpec(PublicKeys, description="the keys, signed (Content-Digest, Signature)")
 
 
-async def _listing(db_session: DbSession, settings: AppSettings) -> Response[bytes]:
-    await keys.active_key(db_session, settings.secret_key)  # a new database gets its first key
+async def _listing(db_session: DbSession) -> dict[str, Any]:
     rows = await keys.public_keys(db_session)
     items = [
         PublicKey(
@@ -43,7 +43,7 @@ async def _listing(db_session: DbSession, settings: AppSettings) -> Response[byt
         ).model_dump(mode="json")
         for row in rows
     ]
-    return await signed_json(db_session, settings, {"items": items})
+    return {"items": items}
 
 
 class FeedKeyController(Controller):
@@ -51,17 +51,30 @@ class FeedKeyController(Controller):
     tags = ["feeds"]
 
     @get("/", opt={"public": True}, responses={200: SIGNED_KEYS})
-    async def list_feed_keys(self, db_session: DbSession, settings: AppSettings) -> Response[bytes]:
+    async def list_feed_keys(
+        self, request: Request[Any, Any, Any], db_session: DbSession
+    ) -> Response[bytes]:
         """Every key that signed answers, newest first; retired keys stay listed."""
-        return await _listing(db_session, settings)
+        signer = signer_of(request)
+        await signer.key()  # a new database gets its first key
+        return await signer.json(await _listing(db_session))
 
     @post("/rotate", guards=[admins], status_code=201, responses={201: SIGNED_KEYS})
     async def rotate_feed_key(
-        self, db_session: DbSession, settings: AppSettings, actor: CurrentActor
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        actor: CurrentActor,
     ) -> Response[bytes]:
         """Retire the signing key and start signing with a new one."""
+        signer = signer_of(request)
         await keys.active_key(db_session, settings.secret_key)
         await keys.rotate(db_session, settings.secret_key, actor)
-        response = await _listing(db_session, settings)
+        # Signed by the new key, read in this transaction; this process reads it again for
+        # the next answers (other processes within KEY_TTL_SECONDS).
+        new_key = await keys.active_key(db_session, settings.secret_key)
+        signer.forget()
+        response = await signer.json(await _listing(db_session), key=new_key)
         response.status_code = 201
         return response

@@ -7,6 +7,7 @@ evaluations, lists) is one more step here, inside the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from api.demo.province import (
     has_subjects,
 )
 from api.demo.records import load_records
+from api.demo.remedies import load_remedies
 from credit.kernel.actor import SYSTEM_ACTOR, Actor
 from credit.policy.service import ensure_defaults
 from credit.subjects.pii import PersonalIdentifiers
@@ -54,6 +56,7 @@ class DemoBuilt:
     records: dict[str, int] = field(default_factory=dict)  # credit records per category
     evaluations: DemoEvaluations | None = None
     measures: dict[str, int] = field(default_factory=dict)  # assignments and feedback
+    remedies: dict[str, int] = field(default_factory=dict)  # objections and repairs by state
 
     @property
     def record_count(self) -> int:
@@ -69,6 +72,7 @@ async def build_demo(
     partner_rate_limit: int = 600,
     actor: Actor = SYSTEM_ACTOR,
     on_progress: ProgressCallback | None = None,
+    evidence_dir: Path | None = None,
 ) -> DemoBuilt:
     """The whole demo in the session's transaction: the province, two years of its credit
     records (under the national policy pack), its accounts, a partner key, and its
@@ -85,4 +89,7 @@ async def build_demo(
     evaluations = await run_demo_evaluations(session)  # the demo accounts act in it
     await load_list_entries(session, hospital_id=province.hospital_id)
     measures = await load_measures(session)  # after grades and lists, so all triggers count
-    return DemoBuilt(province, logins, partner_key, records, evaluations, measures)
+    remedies = await load_remedies(
+        session, hospital_id=province.hospital_id, evidence_dir=evidence_dir
+    )
+    return DemoBuilt(province, logins, partner_key, records, evaluations, measures, remedies)

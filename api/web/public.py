@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from api.deps import DbSession, Pii
+from api.deps import Pii, ReadSession
 from api.web import i18n
 from credit.kernel.clock import business_today
 from credit.lists import public as public_lists
@@ -26,13 +26,13 @@ class PublicPages(Controller):
     opt = {"public": True}
 
     @get("/")
-    async def home(self, db_session: DbSession) -> Template:
+    async def home(self, read_session: ReadSession) -> Template:
         today = business_today()
         return Template(
             "public/home.html",
             context={
-                "counts": await public_lists.counts(db_session, today),
-                "runs": await public_runs.public_runs(db_session, limit=5),
+                "counts": await public_lists.counts(read_session, today),
+                "runs": await public_runs.public_runs(read_session, limit=5),
                 "today": today,
             },
         )
@@ -40,7 +40,7 @@ class PublicPages(Controller):
     @get("/lists/{name:str}")
     async def list_page(
         self,
-        db_session: DbSession,
+        read_session: ReadSession,
         pii: Pii,
         name: str,
         q: SearchText = "",
@@ -48,35 +48,35 @@ class PublicPages(Controller):
     ) -> Template:
         list_name = public_lists.public_list(name)
         found = await public_lists.published(
-            db_session, pii, list_name, business_today(), text=q, page=page
+            read_session, pii, list_name, business_today(), text=q, page=page
         )
         return Template(
             "public/list.html", context={"list_name": str(list_name), "found": found, "q": q}
         )
 
     @get("/lists/{name:str}/{entry_id:int}")
-    async def entry_page(self, db_session: DbSession, name: str, entry_id: int) -> Template:
+    async def entry_page(self, read_session: ReadSession, name: str, entry_id: int) -> Template:
         list_name = public_lists.public_list(name)
         entry = await public_lists.published_entry(
-            db_session, list_name, entry_id, business_today()
+            read_session, list_name, entry_id, business_today()
         )
         return Template("public/entry.html", context={"entry": entry})
 
     @get("/notices")
-    async def notices(self, db_session: DbSession) -> Template:
-        runs = await public_runs.public_runs(db_session)
+    async def notices(self, read_session: ReadSession) -> Template:
+        runs = await public_runs.public_runs(read_session)
         return Template("public/notices.html", context={"runs": runs, "today": business_today()})
 
     @get("/grades/{run_id:int}")
     async def grades(
         self,
-        db_session: DbSession,
+        read_session: ReadSession,
         pii: Pii,
         run_id: int,
         q: SearchText = "",
         page: PageNumber = 1,
     ) -> Template:
-        found = await public_runs.grades(db_session, pii, run_id, text=q, page=page)
+        found = await public_runs.grades(read_session, pii, run_id, text=q, page=page)
         return Template("public/grades.html", context={"found": found, "q": q})
 
     @get("/lang/{code:str}")

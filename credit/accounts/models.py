@@ -108,3 +108,20 @@ class ApiKeyUsage(SQLModel, table=True):
     api_key_id: int = Field(sa_column=Column(IdType, ForeignKey("api_key.id"), primary_key=True))
     window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
     calls: int = 0
+
+
+class PartnerCall(SQLModel, table=True):
+    """One call made with an API key: which key, which endpoint, the answer and its size."""
+
+    __tablename__ = "partner_call"
+
+    id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
+    api_key_id: int = Field(
+        sa_column=Column(IdType, ForeignKey("api_key.id"), nullable=False, index=True)
+    )
+    key_prefix: str = Field(max_length=16)
+    method: str = Field(max_length=10)
+    endpoint: str = Field(max_length=200)  # the route template, e.g. /api/v1/verify
+    status: int
+    returned: int | None = None  # changes, entries, lists or candidates in the answer
+    called_at: datetime = Field(sa_type=UTCDateTime, index=True)

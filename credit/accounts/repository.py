@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from credit.accounts.models import Account, ApiKey, ApiKeyUsage, LoginThrottle
+from credit.kernel.statements import Row, Statements, first
 
 
 async def account_by_username(session: AsyncSession, username: str) -> Account | None:
@@ -45,22 +47,65 @@ async def api_keys(session: AsyncSession) -> Sequence[ApiKey]:
     return (await session.execute(select(ApiKey).order_by(col(ApiKey.id)))).scalars().all()
 
 
-async def count_call(session: AsyncSession, api_key_id: int, window_start: datetime) -> int:
-    """Add one call to the key's current minute and return the minute's count, atomically."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(ApiKeyUsage)
-        .values(api_key_id=api_key_id, window_start=window_start, calls=1)
-        .on_conflict_do_update(
-            index_elements=["api_key_id", "window_start"],
-            set_={"calls": col(ApiKeyUsage.calls) + 1},
-        )
-        .returning(col(ApiKeyUsage.calls))
-    )
-    return int((await session.execute(statement)).scalar_one())
+API_KEY = ApiKey.__table__.c  # type: ignore[attr-defined]
+USAGE = ApiKeyUsage.__table__.c  # type: ignore[attr-defined]
+# Built once: authentication runs on every partner call (see credit.kernel.statements).
+_CREDENTIALS = select(
+    API_KEY.id,
+    API_KEY.key_hash,
+    API_KEY.agency,
+    API_KEY.agency_code,
+    API_KEY.scopes,
+    API_KEY.rate_limit_per_minute,
+    API_KEY.last_used_at,
+    API_KEY.revoked_at,
+).where(API_KEY.prefix == bindparam("prefix"))
 
 
-async def touch_api_key(session: AsyncSession, api_key_id: int, used_at: datetime) -> None:
-    await session.execute(
-        update(ApiKey).where(col(ApiKey.id) == api_key_id).values(last_used_at=used_at)
+def _count_calls(insert: Any) -> Any:
+    statement = insert(ApiKeyUsage.__table__).values(
+        api_key_id=bindparam("api_key_id"),
+        window_start=bindparam("window_start"),
+        calls=bindparam("calls"),
     )
+    return statement.on_conflict_do_update(
+        index_elements=["api_key_id", "window_start"],
+        set_={"calls": USAGE.calls + statement.excluded.calls},
+    ).returning(USAGE.calls)
+
+
+_COUNT_CALLS = {"postgresql": _count_calls(pg_insert), "sqlite": _count_calls(sqlite_insert)}
+_TOUCH = (
+    update(ApiKey.__table__)
+    .where(API_KEY.id == bindparam("key_id"))
+    .values(last_used_at=bindparam("used_at"))
+)
+_AGENCY_CODE = select(API_KEY.agency_code).where(API_KEY.id == bindparam("key_id"))
+
+
+async def api_key_credentials(statements: Statements, prefix: str) -> Row | None:
+    """What authenticating a key needs of it, by its unique prefix: one index look-up."""
+    return await first(statements, _CREDENTIALS, {"prefix": prefix})
+
+
+async def count_calls(
+    statements: Statements, api_key_id: int, window_start: datetime, calls: int
+) -> int:
+    """Add `calls` to the key's count for a minute and return the new count, in one statement
+    (an UPSERT, atomic across processes)."""
+    found = await first(
+        statements,
+        _COUNT_CALLS[statements.dialect],
+        {"api_key_id": api_key_id, "window_start": window_start, "calls": calls},
+    )
+    assert found is not None
+    return int(found["calls"])
+
+
+async def touch_api_key(statements: Statements, api_key_id: int, used_at: datetime) -> None:
+    await statements.execute(_TOUCH, {"key_id": api_key_id, "used_at": used_at})
+
+
+async def agency_code(statements: Statements, api_key_id: int) -> str | None:
+    found = await first(statements, _AGENCY_CODE, {"key_id": api_key_id})
+    return found["agency_code"] if found is not None else None

@@ -41,3 +41,14 @@ class CalendarYearPublic(BaseModel):
     holidays: list[date]
     workdays: list[date]
     working_days: int
+    warning: str | None = None  # set when the year is counted with weekends only
+
+
+class DeadlinePublic(BaseModel):
+    """A deadline `days` working days after `start` (which itself is not counted)."""
+
+    start: date
+    days: int
+    deadline: date
+    exact: bool
+    warning: str | None

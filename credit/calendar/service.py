@@ -36,16 +36,36 @@ MAX_WORKING_DAYS = 3660
 ONE_DAY = timedelta(days=1)
 
 
+# Shown wherever a date or count was computed without a known holiday schedule.
+FALLBACK_WARNING = (
+    "节假日安排未知，按仅周末休息计算 — the official holiday schedule of a year crossed is not "
+    "known yet, so only weekends were counted as days off; load the year's schedule to be exact"
+)
+
+
+def fallback_warning(exact: bool) -> str | None:
+    """The warning to show beside a date or count, or None when it is exact."""
+    return None if exact else FALLBACK_WARNING
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingDate:
     date: date
     exact: bool  # False when a weekends-only year was crossed
+
+    @property
+    def warning(self) -> str | None:
+        return fallback_warning(self.exact)
 
 
 @dataclass(frozen=True, slots=True)
 class WorkingDayCount:
     days: int
     exact: bool
+
+    @property
+    def warning(self) -> str | None:
+        return fallback_warning(self.exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,4 +250,5 @@ async def year_view(session: AsyncSession, year: int) -> CalendarYearPublic:
         holidays=sorted(schedule.holidays),
         workdays=sorted(schedule.workdays),
         working_days=counted.days,
+        warning=counted.warning,
     )

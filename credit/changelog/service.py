@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.changelog import repository
-from credit.changelog.models import ChangedEntity, ChangeLogEntry, ChangeOp
+from credit.changelog.models import ChangedEntity, ChangeLogEntry, ChangeOp, FeedStream, stream_of
 from credit.kernel.clock import utcnow
 
 
@@ -22,11 +22,16 @@ async def append(
     body: Mapping[str, Any],
     agency: str | None = None,
     public: bool = False,
+    stream: FeedStream | None = None,
 ) -> ChangeLogEntry:
-    """Number the change after every committed one; `body` is the entity as it is now (JSON)."""
+    """Number the change after every committed one; `body` is the entity as it is now (JSON).
+
+    `stream` defaults to the list named in a list entry's body, or `measures` for assignments.
+    """
     await repository.lock_log(session)
     entry = ChangeLogEntry(
         seq=await repository.last_seq(session) + 1,
+        stream=str(stream or stream_of(entity, body)),
         entity=str(entity),
         entity_id=entity_id,
         op=str(op),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from credit.kernel.db import IdType, UTCDateTime
@@ -20,3 +20,20 @@ class SigningKey(SQLModel, table=True):
     private_key_sealed: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(sa_type=UTCDateTime)
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FeedSnapshot(SQLModel, table=True):
+    """The checksum of one list snapshot rendering at one version, so answers can be signed
+    before their body is streamed; recomputed when the list changes (`snapshots.refresh`)."""
+
+    __tablename__ = "feed_snapshot"
+    __table_args__ = (UniqueConstraint("stream", "rendering"),)
+
+    id: int | None = Field(default=None, sa_type=IdType, primary_key=True)
+    stream: str = Field(max_length=10)
+    rendering: str = Field(max_length=20)  # format@revision, e.g. csv@1
+    version: int = Field(sa_type=IdType)  # the stream's last seq the snapshot includes
+    sha256: str = Field(max_length=64)  # of the exact bytes sent
+    entries: int
+    size_bytes: int = Field(sa_type=IdType)
+    computed_at: datetime = Field(sa_type=UTCDateTime)

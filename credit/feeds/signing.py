@@ -42,11 +42,18 @@ def signature_base(headers: Mapping[str, str], params: str) -> bytes:
 
 def signed_headers(key: ActiveKey, content_type: str, body: bytes, created: int) -> dict[str, str]:
     """Content-Digest, Signature-Input and Signature for one answer (`created`: Unix seconds)."""
-    headers = {"content-type": content_type, "content-digest": content_digest(body)}
+    return signed_digest_headers(key, content_type, content_digest(body), created)
+
+
+def signed_digest_headers(
+    key: ActiveKey, content_type: str, digest: str, created: int
+) -> dict[str, str]:
+    """The same headers for a body known by its Content-Digest (a body streamed after them)."""
+    headers = {"content-type": content_type, "content-digest": digest}
     params = _signature_params(key.key_id, created)
     signature = key.private.sign(signature_base(headers, params)).signature
     return {
-        "Content-Digest": headers["content-digest"],
+        "Content-Digest": digest,
         "Signature-Input": f"{SIGNATURE_LABEL}={params}",
         "Signature": f"{SIGNATURE_LABEL}=:{base64.b64encode(signature).decode()}:",
     }

@@ -49,6 +49,7 @@ def entry_body(entry: ListEntry, subject: Subject) -> dict[str, Any]:
         "valid_until": _iso(entry.valid_until),
         "removal_reason": entry.removal_reason,
         "removed_on": _iso(entry.removed_on),
+        "under_objection": entry.under_objection,
     }
 
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
     LargeBinary,
     Text,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -107,6 +109,10 @@ class ListEntry(SQLModel, table=True):
     valid_until: date | None = None
     removal_reason: str | None = Field(default=None, max_length=20)
     removed_on: date | None = None
+    # 异议中: an objection against the entry is under review; shown wherever the entry shows.
+    under_objection: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -42,7 +42,8 @@ async def get(
 ) -> ListEntry | None:
     query = select(ListEntry).where(col(ListEntry.id) == entry_id)
     if for_update:
-        query = query.with_for_update()
+        # A row this session loaded before must show what the lock waited for.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 

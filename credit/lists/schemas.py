@@ -100,6 +100,7 @@ class ListEntryPublic(BaseModel):
     valid_until: date | None
     removal_reason: str | None
     removed_on: date | None
+    under_objection: bool = False  # 异议中
 
     @classmethod
     def of(cls, entry: ListEntry, subject_name: str, subject_kind: str) -> ListEntryPublic:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from credit.changelog import repository as changelog
-from credit.changelog.models import ChangedEntity, ChangeLogEntry, ChangeOp
+from credit.changelog.models import ChangedEntity, ChangeLogEntry, ChangeOp, FeedStream
 from credit.kernel.clock import utcnow
 from credit.measures.models import (
     ASSIGNMENT_TABLE,
@@ -99,6 +99,7 @@ async def append_changes(
     rows = [
         {
             "seq": first + offset,
+            "stream": str(FeedStream.MEASURES),
             "entity": str(ChangedEntity.MEASURE_ASSIGNMENT),
             "entity_id": body["id"],
             "op": str(op),

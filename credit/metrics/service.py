@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit.audit import service as audit
 from credit.ingestion.models import ImportMode
 from credit.ingestion.report import ImportReport
+from credit.kernel import knowledge
 from credit.kernel.actor import Actor
 from credit.kernel.clock import business_today, utcnow
 from credit.metrics import repository
@@ -88,6 +89,7 @@ async def _store_chunk(
     holders = await repository.by_period(
         session, {(v.subject_id, v.period, v.source_system) for _, v in checked}
     )
+    await knowledge.stamping(session)
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
     for line, values in checked:

@@ -37,3 +37,5 @@ class RepairRules(PackModel):
 class Remedies(PackModel):
     objection: ObjectionDeadlines
     repair: RepairRules
+    # Officers are reminded of an open case this many working days before its deadline.
+    remind_working_days_before: WorkingDays = 2

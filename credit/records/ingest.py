@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.audit import service as audit
-from credit.kernel import signals
+from credit.kernel import knowledge, signals
 from credit.kernel.actor import Actor
 from credit.kernel.clock import business_today, utcnow
 from credit.records import bulk, repository, workflow
@@ -146,6 +146,7 @@ class Ingestion:
         return set()
 
     async def _insert(self, records: list[tuple[_Candidate, NewRecord]]) -> None:
+        await knowledge.stamping(self.session)
         stamp = bulk.Stamp(utcnow(), self.actor.name, self.report.batch)
         first, last = await bulk.insert_records(
             self.session, [record for _, record in records], stamp
@@ -234,6 +235,7 @@ async def ingest(
     nothing is stored — the engine rolls back its own savepoint, so the caller's transaction
     holds none of it even if the caller commits — and the report says `rolled_back`.
     """
+    await repository.lock_imports(session)
     ingestion = Ingestion(session, actor, mode=mode, source_label=source_label, today=today)
     report = ingestion.report
     savepoint = await session.begin_nested() if mode == "all_or_nothing" else None

@@ -152,6 +152,9 @@ class RecordRevision(RecordFacts, table=True):
     account_id: int | None = Field(default=None, sa_type=IdType)
     known_from: datetime = Field(sa_type=UTCDateTime)
     known_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A repair whose score effect waits for the next cycle (policy `score_effect: next_cycle`):
+    # the repaired record still counts in every cycle that starts on or before this date.
+    repair_counts_until: date | None = None
 
 
 # The tables behind the table models, typed (SQLModel leaves `__table__` untyped).

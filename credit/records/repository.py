@@ -18,6 +18,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
 )
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql
@@ -56,6 +57,19 @@ REVISION_COLUMNS = [
 ]
 LOOKUP_CHUNK = 1000  # values per IN (...), well inside both databases' parameter limits
 T = TypeVar("T")
+# Arbitrary constant naming the PostgreSQL advisory lock that queues bulk imports.
+_IMPORT_LOCK_KEY = 7_319_410_25
+
+
+async def lock_imports(session: AsyncSession) -> None:
+    """Queue bulk imports one behind the other until each commits.
+
+    Two imports of overlapping files, each holding its new references, live scores and list
+    candidates until it commits, would wait for each other's rows in opposite orders (a deadlock,
+    one import lost). Queued, the second finds the first's references stored: `unchanged`.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK_KEY})
 
 
 def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -165,7 +179,8 @@ async def current_revision(
         return None
     query = select(RecordRevision).where(REVISION.record_id == record_id, known_at(None))
     if for_update:
-        query = query.with_for_update()
+        # A revision this session loaded before must show what the lock waited for.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.audit import service as audit
-from credit.kernel import signals
+from credit.kernel import knowledge, signals
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, NotFound
@@ -74,6 +74,7 @@ async def transition(
         raise NotFound(f"record {record_id} does not exist", field="record_id", rule="exists")
     previous = RecordStatus(current.status)
     check_transition(previous, to, record_id)
+    await knowledge.stamping(session)
     facts = facts or {}
     changes = {
         name: {"from": _plain(getattr(current, name)), "to": _plain(value)}
@@ -135,6 +136,7 @@ async def transition_many(
     """
     for from_status in due:
         check_transition(from_status, to, "selected")
+    await knowledge.stamping(session)
     moved: dict[str, int] = {}
     first_id: int | None = None
     last_id: int | None = None

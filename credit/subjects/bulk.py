@@ -20,7 +20,7 @@ from credit.audit import service as audit
 from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, DomainError, InvalidInput
-from credit.subjects import intake, repository
+from credit.subjects import intake, names, repository
 from credit.subjects.kinds import get_kind
 from credit.subjects.models import SUBJECT_TABLE, PracticeRole, SubjectCreate
 from credit.subjects.pii import PersonalIdentifiers
@@ -65,6 +65,7 @@ def _row_columns(
         **checked.columns,
         **intake.defaults_for(kind, checked.columns),
         **protected_columns(pii, checked.personal),
+        **names.name_columns(str(checked.columns["name"])),
         "identifier_override": overridden,
         "override_reason": new.override_reason if overridden else None,
         "created_at": now,
@@ -127,6 +128,9 @@ async def bulk_register(
             raise _at_row(error, index) from None
     await _refuse_duplicates(session, prepared)
     new_ids = await repository.insert_subjects(session, prepared)
+    await names.index_grams(
+        session, [(new_id, row["name"]) for new_id, row in zip(new_ids, prepared, strict=True)]
+    )
     overridden = [new_ids[i] for i, row in enumerate(prepared) if row["identifier_override"]]
     await audit.record(
         session,

@@ -156,6 +156,21 @@ class Subject(SubjectBase, table=True):
     override_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # The name as a matcher compares it (`credit.subjects.names`): one written form without the
+    # organisation's legal form and facility word, and that key's pinyin.
+    name_key: str | None = Field(default=None, max_length=200, index=True)
+    name_pinyin: str | None = Field(default=None, max_length=1000, index=True)
+
+
+class SubjectNameGram(SQLModel, table=True):
+    """One character pair of a subject's name key: candidates are found by shared pairs."""
+
+    __tablename__ = "subject_name_gram"
+
+    gram: str = Field(max_length=8, primary_key=True)
+    subject_id: int = Field(
+        sa_column=Column(IdType, ForeignKey("subject.id"), primary_key=True, index=True)
+    )
 
 
 class SubjectPublic(SubjectAttributes, SubjectBase):
@@ -219,6 +234,7 @@ class PracticeSite(SQLModel, table=True):
 # The tables behind the table models, typed (SQLModel leaves `__table__` untyped).
 SUBJECT_TABLE = SQLModel.metadata.tables["subject"]
 PRACTICE_SITE_TABLE = SQLModel.metadata.tables["practice_site"]
+NAME_GRAM_TABLE = SQLModel.metadata.tables["subject_name_gram"]
 
 
 class PracticeSitePublic(SQLModel):

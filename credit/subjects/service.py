@@ -12,7 +12,7 @@ from credit.kernel.actor import Actor
 from credit.kernel.clock import utcnow
 from credit.kernel.errors import Conflict, InvalidInput, NotFound
 from credit.subjects import identifiers as ids
-from credit.subjects import intake, repository, status
+from credit.subjects import intake, names, repository, status
 from credit.subjects.kinds import get_kind
 from credit.subjects.models import Subject, SubjectCreate, SubjectUpdate
 from credit.subjects.pii import PersonalIdentifiers, required
@@ -122,16 +122,21 @@ async def register(
     unique = _unique_values({**columns, **personal})
     await _ensure_unique(session, unique, kind.code, None)
     now = utcnow()
+    name_key = names.key_of(str(columns["name"]))
     subject = Subject(
         kind=kind.code,
         **columns,
         **personal,
+        name_key=name_key.core,
+        name_pinyin=name_key.pinyin,
         identifier_override=bool(overridden),
         override_reason=new.override_reason if overridden else None,
         created_at=now,
         updated_at=now,
     )
     await _flush_unique(session, subject, unique)
+    assert subject.id is not None
+    await names.index_grams(session, [(subject.id, subject.name)])
     # The audit log keeps personal identifiers in masked form only.
     masked = {name: personal[f"{name}_masked"] for name in checked.personal}
     change: dict[str, Any] = {"kind": kind.code, **columns, **masked}
@@ -244,6 +249,9 @@ async def update(
         await _ensure_unique(session, unique, kind.code, subject.id)
         for name, value in new_values.items():
             setattr(subject, name, value)
+        if "name" in new_values:
+            for name, value in names.name_columns(subject.name).items():
+                setattr(subject, name, value)
         overridden = sorted(failure.field for failure in failures if failure.field)
         if overridden:
             subject.identifier_override, subject.override_reason = True, changes.override_reason
@@ -251,6 +259,9 @@ async def update(
             subject.identifier_override, subject.override_reason = False, None
         subject.updated_at = utcnow()
         await _flush_unique(session, subject, unique)
+        if "name" in new_values:
+            assert subject.id is not None
+            await names.index_grams(session, [(subject.id, subject.name)])
         change: dict[str, Any] = {
             name: {"from": old, "to": new_values.get(name, new_values.get(f"{name}_masked"))}
             for name, old in before.items()

@@ -60,10 +60,18 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/catalog/items/{item_code}"): PUBLIC,
     # The working-day calendar is public; loading a year's schedule is an admin's.
     ("GET", "/api/v1/calendar/{year}"): PUBLIC,
+    ("GET", "/api/v1/calendar/deadline"): PUBLIC,
     ("PUT", "/api/v1/calendar/{year}"): ADMINS,
     # Public keys are public: anyone must be able to check a signed answer.
     ("GET", "/api/v1/feeds/keys"): PUBLIC,
     ("POST", "/api/v1/feeds/keys/rotate"): ADMINS,
+    # Partner feeds: an API key with the scope (the test key holds feed:black, verify, match,
+    # pii, not feed:measures), and regulators.
+    ("GET", "/api/v1/feeds/{list_name}/changes"): {*REGULATORS, "partner"},
+    ("GET", "/api/v1/feeds/{list_name}/snapshot"): {*REGULATORS, "partner"},
+    ("GET", "/api/v1/feeds/measures/changes"): REGULATORS,
+    ("GET", "/api/v1/verify"): {*REGULATORS, "partner"},
+    ("POST", "/api/v1/match"): {*REGULATORS, "partner"},
     ("POST", "/api/v1/records/import"): OFFICERS,
     ("GET", "/api/v1/records/imports/{import_id}"): REGULATORS,
     ("GET", "/api/v1/records/imports/{import_id}/rejected.csv"): REGULATORS,
@@ -109,6 +117,31 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/measure-assignments/{assignment_id}"): EVERYONE,
     ("POST", "/api/v1/measure-assignments/{assignment_id}/feedback"): {*OFFICERS, "partner"},
     ("GET", "/api/v1/subjects/{subject_id}/measures"): {*REGULATORS, "subject"},
+    # Objections and repairs: subjects file and read their own (the service scopes them),
+    # regulators move them; evidence never reaches partners or the public.
+    ("POST", "/api/v1/objections"): {*OFFICERS, "subject"},
+    ("GET", "/api/v1/objections"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/objections/{objection_id}"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/objections/{objection_id}/transitions"): REGULATORS,
+    ("POST", "/api/v1/objections/{objection_id}/evidence"): {*OFFICERS, "subject"},
+    ("GET", "/api/v1/objections/{objection_id}/evidence/{evidence_id}"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/repairs/eligibility"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/repairs"): {*OFFICERS, "subject"},
+    ("GET", "/api/v1/repairs"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/repairs/{repair_id}"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/repairs/{repair_id}/transitions"): REGULATORS,
+    ("GET", "/api/v1/repairs/{repair_id}/commitment"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/repairs/{repair_id}/evidence"): {*OFFICERS, "subject"},
+    ("GET", "/api/v1/repairs/{repair_id}/evidence/{evidence_id}"): {*REGULATORS, "subject"},
+    # Every account reads its own inbox; the outbox is for an admin or the gateway's key.
+    ("GET", "/api/v1/inbox"): {*REGULATORS, "subject"},
+    ("POST", "/api/v1/inbox/{item_id}/read"): {*REGULATORS, "subject"},
+    ("GET", "/api/v1/outbox"): ADMINS,
+    ("POST", "/api/v1/outbox/{message_id}/sent"): ADMINS,
+    ("POST", "/api/v1/outbox/{message_id}/failed"): ADMINS,
+    # Regulators see the scheduled jobs and their outcomes; an admin runs one now.
+    ("GET", "/api/v1/jobs"): REGULATORS,
+    ("POST", "/api/v1/jobs/{name}/run"): ADMINS,
 }
 
 
@@ -181,7 +214,13 @@ async def test_each_role_meets_the_guard(
         entry_id=999_999,
         attachment_id=999_999,
         assignment_id=999_999,
+        objection_id=999_999,
+        repair_id=999_999,
+        evidence_id=999_999,
         year=2026,
+        item_id=999_999,
+        message_id=999_999,
+        name="no_such_job",
     )
     allowed = MATRIX[(method, path)]
     for role in ROLES:

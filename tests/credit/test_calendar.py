@@ -95,3 +95,76 @@ async def test_negative_or_huge_day_counts_are_refused(db: Database) -> None:
             with pytest.raises(InvalidInput) as refused:
                 await service.add_working_days(session, date(2026, 1, 5), days)
             assert refused.value.field == "days"
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        # Spring Festival 2025 (package): Sunday 26 January worked, 28 January–4 February off,
+        # Saturday 8 February worked.
+        (date(2025, 1, 24), 1, date(2025, 1, 26)),
+        (date(2025, 1, 24), 3, date(2025, 2, 5)),
+        (date(2025, 1, 24), 6, date(2025, 2, 8)),
+        (date(2025, 1, 24), 7, date(2025, 2, 10)),
+        # Spring Festival 2026: Saturday 14 February worked, 15–23 February off, Saturday
+        # 28 February worked.
+        (date(2026, 2, 13), 1, date(2026, 2, 14)),
+        (date(2026, 2, 13), 2, date(2026, 2, 24)),
+        (date(2026, 2, 24), 4, date(2026, 2, 28)),
+        (date(2026, 2, 24), 5, date(2026, 3, 2)),
+        # National Day 2025: 1–8 October off, Saturday 11 October worked.
+        (date(2025, 9, 30), 1, date(2025, 10, 9)),
+        (date(2025, 9, 30), 3, date(2025, 10, 11)),
+        # National Day 2026 (DESIGN 10a): 1–7 October off, Saturday 10 October worked.
+        (date(2026, 9, 30), 3, date(2026, 10, 10)),
+        # A holiday start does not count itself; zero days is the start.
+        (date(2026, 10, 3), 1, date(2026, 10, 8)),
+        (date(2026, 10, 3), 0, date(2026, 10, 3)),
+    ],
+)
+async def test_deadlines_across_spring_festival_and_national_day(
+    db: Database, start: date, days: int, expected: date
+) -> None:
+    async with db.transaction() as session:
+        found = await service.add_working_days(session, start, days)
+    assert (found.date, found.exact, found.warning) == (expected, True, None)
+
+
+async def test_working_days_left_across_the_spring_festival(db: Database) -> None:
+    async with db.transaction() as session:
+        left = await service.working_days_between(session, date(2026, 2, 13), date(2026, 2, 24))
+        none_left = await service.working_days_between(
+            session, date(2026, 2, 24), date(2026, 2, 13)
+        )
+    assert (left.days, left.exact) == (2, True)  # the 14th (调休) and the 24th
+    assert none_left.days == 0
+
+
+async def test_crossing_into_an_unknown_year_warns_and_still_answers(db: Database) -> None:
+    async with db.transaction() as session:
+        known = await service.add_working_days(session, date(2026, 12, 28), 3)
+        crossing = await service.add_working_days(session, date(2026, 12, 30), 5)
+        count = await service.working_days_between(session, date(2026, 12, 30), date(2027, 1, 8))
+        year = await service.year_view(session, 2027)
+    assert (known.date, known.exact, known.warning) == (date(2026, 12, 31), True, None)
+    # Weekends only: 31 December, then 1, 4, 5 and 6 January 2027 (1 January counted as work).
+    assert (crossing.date, crossing.exact) == (date(2027, 1, 6), False)
+    assert crossing.warning == service.FALLBACK_WARNING
+    assert (count.exact, count.warning) == (False, service.FALLBACK_WARNING)
+    assert (year.source, year.exact, year.warning) == (
+        CalendarSource.WEEKENDS_ONLY,
+        False,
+        service.FALLBACK_WARNING,
+    )
+
+
+async def test_loading_the_new_year_makes_its_deadlines_exact(db: Database) -> None:
+    schedule = ScheduleInput(
+        holidays=[date(2027, 1, 1)], workdays=[], source="国务院办公厅通知 (test)"
+    )
+    async with db.transaction() as session:
+        await service.load_year(session, SYSTEM_ACTOR, 2027, schedule)
+        crossing = await service.add_working_days(session, date(2026, 12, 30), 5)
+        year = await service.year_view(session, 2027)
+    assert (crossing.date, crossing.exact, crossing.warning) == (date(2027, 1, 7), True, None)
+    assert (year.source, year.warning) == (CalendarSource.LOADED, None)

@@ -1,0 +1,1 @@
+"""Scheduled jobs: the registry of sweeps, the runner that claims their slots, the scheduler."""

@@ -1,0 +1,141 @@
+"""What each web process keeps for the partner endpoints, made in the app's lifespan.
+
+- where partner calls run their statements (`PartnerDatabase`): key checks, the rate limit and
+  the call log on the primary, so a revoked key stops at once; reads on the replica when set;
+- the rate limiter's reserved calls, the signing key (re-read every few seconds), and the
+  call log's group commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
+
+from api.calls import CallLog
+from api.db import Database
+from api.guards import requires_scope
+from api.settings import Settings
+from api.signing import AnswerSigner
+from credit.accounts.api_keys import RateLimiter
+from credit.feeds.match import GramPostings
+from credit.kernel.db import make_sessionmaker
+from credit.kernel.statements import (
+    DriverStatements,
+    SessionStatements,
+    Statements,
+    keep_session_state,
+    prepare_connection,
+)
+
+# asyncpg connections per pool and process (as the SQLAlchemy engine's pool_size).
+POOL_SIZE = 10
+
+
+class PartnerDatabase:
+    """Where partner calls run their statements.
+
+    On PostgreSQL: asyncpg pools, one on the primary (key checks, rate limit, call log) and one
+    for reads (on the replica when one is set), each statement committing by itself. On
+    SQLite: sessions of the app's engines, one transaction per block.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pools: dict[str, Any] = {}
+        self._read_sessions = make_sessionmaker(database.read_engine or database.engine)
+
+    async def open(self) -> None:
+        if self._database.engine.dialect.name != "postgresql":
+            return
+        read_url = self._database.read_engine.url if self._database.read_engine else None
+        for name, url in (("primary", self._database.engine.url), ("reads", read_url)):
+            if url is None:
+                continue
+            self._pools[name] = await asyncpg.create_pool(
+                url.set(drivername="postgresql").render_as_string(hide_password=False),
+                min_size=1,
+                max_size=POOL_SIZE,
+                init=prepare_connection,
+                reset=keep_session_state,
+            )
+        self._pools.setdefault("reads", self._pools["primary"])
+
+    async def close(self) -> None:
+        for pool in {id(pool): pool for pool in self._pools.values()}.values():
+            await pool.close()
+
+    @asynccontextmanager
+    async def writes(self) -> AsyncIterator[Statements]:
+        """Statements on the primary; on SQLite one transaction, committed at the end."""
+        if self._pools:
+            async with self._pools["primary"].acquire() as connection:
+                yield DriverStatements(connection)
+            return
+        async with self._database.transaction() as session:
+            yield SessionStatements(session)
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[Statements]:
+        """Statements that only read, on the replica when one is set."""
+        if self._pools:
+            async with self._pools["reads"].acquire() as connection:
+                yield DriverStatements(connection)
+            return
+        async with self._read_sessions() as session:
+            yield SessionStatements(session)
+
+
+@asynccontextmanager
+async def partner_services(
+    state: State, database: Database, settings: Settings
+) -> AsyncIterator[None]:
+    """Set up `state.partner_db`, `rate_limiter`, `signer`, `call_log` and `gram_postings`;
+    write the call log's last rows on the way out."""
+    partner_db = PartnerDatabase(database)
+    await partner_db.open()
+    state.partner_db = partner_db
+    state.rate_limiter = RateLimiter()
+    # Reads (and on a first use makes) the key on the primary, also when answers are read on a
+    # replica.
+    state.signer = AnswerSigner(database.transaction, settings.secret_key)
+    state.call_log = CallLog(partner_db.writes)
+    state.gram_postings = GramPostings()
+    try:
+        yield
+    finally:
+        try:
+            await state.call_log.close()
+        finally:
+            await partner_db.close()
+
+
+async def provide_partner_reads(state: State) -> AsyncIterator[Statements]:
+    """Reads of a partner call (see `PartnerDatabase.reads`)."""
+    partner_db: PartnerDatabase = state.partner_db
+    async with partner_db.reads() as statements:
+        yield statements
+
+
+PartnerReads = NamedDependency[Statements]
+
+
+def scope_guard(
+    scope: str,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """`requires_scope(scope)` as an async guard: Litestar runs a sync guard in a worker thread,
+    a hop that costs a partner call more than the check itself."""
+    check = requires_scope(scope)
+
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        check(connection, handler)
+
+    return guard
