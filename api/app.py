@@ -59,7 +59,7 @@ from api.deps import (
 )
 from api.errors import EXCEPTION_HANDLERS
 from api.jobs.scheduler import start_scheduler, stop_scheduler
-from api.partners import partner_services, provide_partner_reads
+from api.partners import partner_services
 from api.security import AuthenticationMiddleware, authenticated
 from api.settings import Settings, get_settings
 from api.web import console as console_pages
@@ -157,7 +157,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "read_session": Provide(provide_read_session),
-            "partner_reads": Provide(provide_partner_reads),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
             "pii": Provide(provide_pii, sync_to_thread=False),

@@ -110,7 +110,7 @@ class PartnerCallLog:
 
 
 async def _record(scope: Scope, actor: Actor, status: int) -> None:
-    call_log: CallLog = scope["app"].state.call_log
+    call_log: CallLog = scope["app"].state.partner.call_log
     returned = scope.get(RETURNED_KEY) if status < 400 else None
     await call_log.add(
         {

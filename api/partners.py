@@ -2,24 +2,25 @@
 
 - where partner calls run their statements (`PartnerDatabase`): key checks, the rate limit and
   the call log on the primary, so a revoked key stops at once; reads on the replica when set;
-- the rate limiter's reserved calls, the signing key (re-read every few seconds), and the
-  call log's group commit.
+- the rate limiter's reserved calls, the signing key (re-read every few seconds), the call
+  log's group commit and the character pair counts name matching uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from api.calls import CallLog
 from api.db import Database
+from api.deps import provide_pii
 from api.guards import requires_scope
 from api.settings import Settings
 from api.signing import AnswerSigner
@@ -30,9 +31,11 @@ from credit.kernel.statements import (
     DriverStatements,
     SessionStatements,
     Statements,
+    driver_errors,
     keep_session_state,
     prepare_connection,
 )
+from credit.subjects.pii import PersonalIdentifiers
 
 # asyncpg connections per pool and process (as the SQLAlchemy engine's pool_size).
 POOL_SIZE = 10
@@ -72,10 +75,19 @@ class PartnerDatabase:
             await pool.close()
 
     @asynccontextmanager
+    async def _connection(self, pool: str) -> AsyncIterator[Any]:
+        with driver_errors():
+            connection = await self._pools[pool].acquire()
+        try:
+            yield connection
+        finally:
+            await self._pools[pool].release(connection)
+
+    @asynccontextmanager
     async def writes(self) -> AsyncIterator[Statements]:
         """Statements on the primary; on SQLite one transaction, committed at the end."""
         if self._pools:
-            async with self._pools["primary"].acquire() as connection:
+            async with self._connection("primary") as connection:
                 yield DriverStatements(connection)
             return
         async with self._database.transaction() as session:
@@ -85,45 +97,67 @@ class PartnerDatabase:
     async def reads(self) -> AsyncIterator[Statements]:
         """Statements that only read, on the replica when one is set."""
         if self._pools:
-            async with self._pools["reads"].acquire() as connection:
+            async with self._connection("reads") as connection:
                 yield DriverStatements(connection)
             return
         async with self._read_sessions() as session:
             yield SessionStatements(session)
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerServices:
+    """What the partner endpoints use, per process. Handlers reach it with `partner_of`
+    rather than through dependency injection: a partner call is a few hundred microseconds of
+    work, and resolving injected dependencies would be a good part of it."""
+
+    db: PartnerDatabase
+    rate_limiter: RateLimiter
+    signer: AnswerSigner
+    call_log: CallLog
+    gram_postings: GramPostings
+    settings: Settings
+
+    @property
+    def pii(self) -> PersonalIdentifiers:
+        """Hashing and sealing of personal identifiers (made on first use: an app without a
+        secret still starts, and refuses what needs one)."""
+        return provide_pii(self.settings)
+
+    def reads(self) -> AbstractAsyncContextManager[Statements]:
+        return self.db.reads()
+
+
+def partner_of(connection: ASGIConnection[Any, Any, Any, Any]) -> PartnerServices:
+    services: PartnerServices = connection.app.state.partner
+    return services
+
+
 @asynccontextmanager
 async def partner_services(
     state: State, database: Database, settings: Settings
 ) -> AsyncIterator[None]:
-    """Set up `state.partner_db`, `rate_limiter`, `signer`, `call_log` and `gram_postings`;
-    write the call log's last rows on the way out."""
+    """Set up `state.partner` (and `state.signer`); write the call log's last rows at the end."""
     partner_db = PartnerDatabase(database)
     await partner_db.open()
-    state.partner_db = partner_db
-    state.rate_limiter = RateLimiter()
-    # Reads (and on a first use makes) the key on the primary, also when answers are read on a
-    # replica.
-    state.signer = AnswerSigner(database.transaction, settings.secret_key)
-    state.call_log = CallLog(partner_db.writes)
-    state.gram_postings = GramPostings()
+    # The signer reads (and on a first use makes) the key on the primary, also when answers
+    # are read on a replica.
+    services = PartnerServices(
+        db=partner_db,
+        rate_limiter=RateLimiter(),
+        signer=AnswerSigner(database.transaction, settings.secret_key),
+        call_log=CallLog(partner_db.writes),
+        gram_postings=GramPostings(),
+        settings=settings,
+    )
+    state.partner = services
+    state.signer = services.signer
     try:
         yield
     finally:
         try:
-            await state.call_log.close()
+            await services.call_log.close()
         finally:
             await partner_db.close()
-
-
-async def provide_partner_reads(state: State) -> AsyncIterator[Statements]:
-    """Reads of a partner call (see `PartnerDatabase.reads`)."""
-    partner_db: PartnerDatabase = state.partner_db
-    async with partner_db.reads() as statements:
-        yield statements
-
-
-PartnerReads = NamedDependency[Statements]
 
 
 def scope_guard(

@@ -55,8 +55,9 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         state = connection.app.state
         if credential.startswith(f"{api_keys.KEY_PREFIX}_"):
             # One indexed read on the primary (the rate limit writes only now and then).
-            async with state.partner_db.writes() as statements:
-                actor = await api_keys.authenticate(statements, credential, state.rate_limiter)
+            partner = state.partner
+            async with partner.db.writes() as statements:
+                actor = await api_keys.authenticate(statements, credential, partner.rate_limiter)
         else:
             settings: Settings = state.settings
             database: Database = state.database

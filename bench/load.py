@@ -369,7 +369,8 @@ def main() -> None:
         "MEDCREDIT_SECRET_KEY": SECRET,
         "MEDCREDIT_VAR_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / "medcredit-load"),
     }
-    server = serve(env, args.port, workers=2)
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / "medcredit-load-server.log"
+    server = serve(env, args.port, workers=2, log=log)
     try:
         figures = asyncio.run(drive(args, plan, server))
     finally:
@@ -420,6 +421,8 @@ def main() -> None:
         f"load average "
           f"{figures['loadavg_start'][0]} → {figures['loadavg_end'][0]} on {figures['cpus']} "
           f"CPUs, machine {figures['machine_busy_pct']} % busy")  # fmt: skip
+    if summary["errors_5xx"]:
+        print(f"the server's log, with the errors: {log}")
     print(json.dumps(summary, ensure_ascii=False))
 
 

@@ -19,7 +19,7 @@ from api.calls import answered
 from api.db import Database
 from api.deps import CurrentActor, DbSession, Pii, ReadSession
 from api.guards import requires_scope
-from api.partners import PartnerReads, scope_guard
+from api.partners import partner_of, scope_guard
 from api.signing import JSON, signer_of
 from credit.accounts.api_keys import partner_agency
 from credit.changelog.models import LIST_STREAMS, FeedStream
@@ -114,50 +114,50 @@ class FeedController(Controller):
     async def measure_changes(
         self,
         request: Request[Any, Any, Any],
-        partner_reads: PartnerReads,
-        actor: CurrentActor,
-        pii: Pii,
         since: Since = None,
         limit: Limit = changes.DEFAULT_LIMIT,
     ) -> Response[bytes]:
         """The calling agency's measure assignments as they changed, in seq order."""
-        agency = None
-        if not actor.is_regulator:
-            agency = await partner_agency(partner_reads, actor)
-            if agency is None:
-                raise Forbidden(
-                    "this API key names no implementing agency (agency_code), so it has no "
-                    "measure assignments to read",
-                    field="agency_code",
-                    rule="required",
-                )
-        page = await changes.read(
-            partner_reads,
-            FeedStream.MEASURES,
-            since,
-            limit,
-            agency=agency,
-            pii=_reader_pii(actor, pii),
-        )
+        partner, actor = partner_of(request), request.user
+        async with partner.reads() as statements:
+            agency = None
+            if not actor.is_regulator:
+                agency = await partner_agency(statements, actor)
+                if agency is None:
+                    raise Forbidden(
+                        "this API key names no implementing agency (agency_code), so it has "
+                        "no measure assignments to read",
+                        field="agency_code",
+                        rule="required",
+                    )
+            page = await changes.read(
+                statements,
+                FeedStream.MEASURES,
+                since,
+                limit,
+                agency=agency,
+                pii=_reader_pii(actor, partner.pii),
+            )
         answered(request, page.count)
-        return await signer_of(request).response(page.content, JSON)
+        return await partner.signer.response(page.content, JSON)
 
     @get("/{list_name:str}/changes", guards=[list_scope], responses={200: SIGNED_CHANGES})
     async def list_changes(
         self,
         request: Request[Any, Any, Any],
         list_name: FromPath[str],
-        partner_reads: PartnerReads,
-        actor: CurrentActor,
-        pii: Pii,
         since: Since = None,
         limit: Limit = changes.DEFAULT_LIMIT,
     ) -> Response[bytes]:
         """The list's changes after `since` (ADD, MOD, DEL with its reason), in seq order."""
         stream = _list_stream(list_name)
-        page = await changes.read(partner_reads, stream, since, limit, pii=_reader_pii(actor, pii))
+        partner = partner_of(request)
+        async with partner.reads() as statements:
+            page = await changes.read(
+                statements, stream, since, limit, pii=_reader_pii(request.user, partner.pii)
+            )
         answered(request, page.count)
-        return await signer_of(request).response(page.content, JSON)
+        return await partner.signer.response(page.content, JSON)
 
     @get("/{list_name:str}/snapshot", guards=[list_scope], responses={200: SIGNED_SNAPSHOT})
     async def list_snapshot(

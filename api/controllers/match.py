@@ -11,9 +11,7 @@ from litestar.params import Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.calls import answered
-from api.deps import CurrentActor, Pii
-from api.partners import PartnerReads, scope_guard
-from api.signing import signer_of
+from api.partners import partner_of, scope_guard
 from credit.feeds import match as matching
 from credit.kernel.errors import PRINTABLE_TEXT
 
@@ -68,9 +66,6 @@ class MatchController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[MatchRequest, Body()],
-        partner_reads: PartnerReads,
-        actor: CurrentActor,
-        pii: Pii,
     ) -> Response[bytes]:
         """Candidates for each name, best first, with a score and what matched."""
         queries = [
@@ -83,14 +78,16 @@ class MatchController(Controller):
             )
             for query in data.queries
         ]
-        found = await matching.match(
-            partner_reads,
-            actor,
-            pii,
-            queries,
-            max_candidates=data.max_candidates,
-            postings=request.app.state.gram_postings,
-        )
+        partner = partner_of(request)
+        async with partner.reads() as statements:
+            found = await matching.match(
+                statements,
+                request.user,
+                partner.pii,
+                queries,
+                max_candidates=data.max_candidates,
+                postings=partner.gram_postings,
+            )
         answered(request, sum(len(candidates) for candidates in found))
         results = [
             {
@@ -100,4 +97,4 @@ class MatchController(Controller):
             }
             for index, (query, candidates) in enumerate(zip(data.queries, found, strict=True))
         ]
-        return await signer_of(request).json({"results": results})
+        return await partner.signer.json({"results": results})

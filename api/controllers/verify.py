@@ -11,9 +11,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel
 
 from api.calls import answered
-from api.deps import CurrentActor, Pii
-from api.partners import PartnerReads, scope_guard
-from api.signing import signer_of
+from api.partners import partner_of, scope_guard
 from credit.feeds import verify as verification
 from credit.feeds.verify import IdentifierType
 
@@ -62,13 +60,14 @@ class VerifyController(Controller):
     async def verify_subject(
         self,
         request: Request[Any, Any, Any],
-        partner_reads: PartnerReads,
-        actor: CurrentActor,
-        pii: Pii,
         identifier: Identifier,
         declared: DeclaredType = None,
     ) -> Response[bytes]:
         """Whether the subject is on a list now, which, since and until when, on what basis."""
-        found = await verification.verify(partner_reads, actor, pii, identifier, declared)
+        partner = partner_of(request)
+        async with partner.reads() as statements:
+            found = await verification.verify(
+                statements, request.user, partner.pii, identifier, declared
+            )
         answered(request, len(found.lists))
-        return await signer_of(request).json(found.payload())
+        return await partner.signer.json(found.payload())

@@ -20,7 +20,7 @@ def key_prefix(actor: Actor) -> str:
     return parts[1] if len(parts) == 3 and parts[0] == "api-key" else ""
 
 
-_INSERT = insert(PartnerCall.__table__)  # type: ignore[arg-type]
+_INSERT = insert(PartnerCall.__table__)  # type: ignore[attr-defined]
 
 
 async def record_many(statements: Statements, rows: Sequence[Mapping[str, Any]]) -> None:

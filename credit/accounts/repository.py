@@ -47,8 +47,9 @@ async def api_keys(session: AsyncSession) -> Sequence[ApiKey]:
     return (await session.execute(select(ApiKey).order_by(col(ApiKey.id)))).scalars().all()
 
 
-API_KEY = ApiKey.__table__.c  # type: ignore[attr-defined]
-USAGE = ApiKeyUsage.__table__.c  # type: ignore[attr-defined]
+API_KEY_TABLE = ApiKey.__table__  # type: ignore[attr-defined]
+USAGE_TABLE = ApiKeyUsage.__table__  # type: ignore[attr-defined]
+API_KEY, USAGE = API_KEY_TABLE.c, USAGE_TABLE.c
 # Built once: authentication runs on every partner call (see credit.kernel.statements).
 _CREDENTIALS = select(
     API_KEY.id,
@@ -63,7 +64,7 @@ _CREDENTIALS = select(
 
 
 def _count_calls(insert: Any) -> Any:
-    statement = insert(ApiKeyUsage.__table__).values(
+    statement = insert(USAGE_TABLE).values(
         api_key_id=bindparam("api_key_id"),
         window_start=bindparam("window_start"),
         calls=bindparam("calls"),
@@ -76,7 +77,7 @@ def _count_calls(insert: Any) -> Any:
 
 _COUNT_CALLS = {"postgresql": _count_calls(pg_insert), "sqlite": _count_calls(sqlite_insert)}
 _TOUCH = (
-    update(ApiKey.__table__)
+    update(API_KEY_TABLE)
     .where(API_KEY.id == bindparam("key_id"))
     .values(last_used_at=bindparam("used_at"))
 )

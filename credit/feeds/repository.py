@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     Select,
+    String,
     Text,
     and_,
     bindparam,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -159,6 +161,50 @@ async def stream_page(
     if agency is not None:
         params["agency"] = agency
     return await statements.rows(_STREAM_PAGE[agency is not None], params)
+
+
+# A page of one stream's changes as PostgreSQL writes it: each change as the JSON object
+# {"seq","op","entry","at"} (the body as stored, `at` as Python's isoformat writes a UTC time),
+# joined by commas, as UTF-8 bytes; with how many, the last seq and whether more follow.
+_ASSEMBLED_PAGE = text(
+    """
+    WITH page AS (
+        SELECT seq, op, body, occurred_at AT TIME ZONE 'UTC' AS at
+        FROM change_log
+        WHERE stream = :stream AND seq > :after
+        ORDER BY stream, seq
+        LIMIT :limit + 1
+    ), numbered AS (
+        SELECT *, row_number() OVER (ORDER BY seq) AS n FROM page
+    )
+    SELECT
+        convert_to(string_agg(
+            '{"seq":' || seq || ',"op":"' || op || '","entry":' || body::text || ',"at":"'
+            || to_char(at, 'YYYY-MM-DD"T"HH24\\:MI\\:SS')
+            || CASE WHEN at = date_trunc('second', at) THEN '' ELSE to_char(at, '.US') END
+            || '+00\\:00"}',
+            ',' ORDER BY seq
+        ) FILTER (WHERE n <= :limit), 'UTF8') AS changes,
+        count(*) FILTER (WHERE n <= :limit) AS count,
+        max(seq) FILTER (WHERE n <= :limit) AS last,
+        count(*) > :limit AS has_more
+    FROM numbered
+    """
+).bindparams(
+    bindparam("stream", type_=String()),
+    bindparam("after", type_=BigInteger()),
+    bindparam("limit", type_=BigInteger()),
+)
+
+
+async def assembled_stream_page(
+    statements: Statements, stream: str, after_seq: int, limit: int
+) -> Row | None:
+    """(changes as JSON bytes, count, last, has_more) of up to `limit` changes of `stream`
+    after `after_seq` (PostgreSQL only): one range scan of the (stream, seq) index."""
+    return await first(
+        statements, _ASSEMBLED_PAGE, {"stream": stream, "after": after_seq, "limit": limit}
+    )
 
 
 async def last_seq(statements: Statements) -> int:

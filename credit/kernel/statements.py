@@ -13,15 +13,19 @@ read sees the same as in a transaction, and the writes made here are single stat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 
+import asyncpg
 import orjson
 from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Row = Mapping[str, Any]
 
@@ -95,14 +99,17 @@ def _compile(statement: ClauseElement, column_keys: tuple[str, ...] = ()) -> _Co
     cached = _compiled.get(cache_key)
     if cached is not None and cached[0] is statement:
         return cached[1]
-    compiled = statement.compile(dialect=_DIALECT, column_keys=list(column_keys) or None)
+    compiled = cast(
+        SQLCompiler, statement.compile(dialect=_DIALECT, column_keys=list(column_keys) or None)
+    )
     names = tuple(compiled.positiontup or ())
-    processors = {
+    # Private but stable since SQLAlchemy 1.4; a value is a callable for a plain parameter.
+    processors: dict[str, Callable[[Any], Any]] = {
         name: processor
         for name, processor in compiled._bind_processors.items()
-        if name in names and processor is not None
+        if name in names and callable(processor)
     }
-    result = (str(compiled), names, dict(compiled.params), processors)  # type: ignore[arg-type]
+    result = (str(compiled), names, dict(compiled.params), processors)
     _compiled[cache_key] = (statement, result)
     return result
 
@@ -117,6 +124,22 @@ def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     return values
 
 
+@contextmanager
+def driver_errors(statement: str = "") -> Iterator[None]:
+    """asyncpg's errors as SQLAlchemy's, so callers (and the API's error handlers) meet the same
+    exceptions on both paths: a lost or refused connection is an OperationalError (503)."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as error:
+        raise IntegrityError(statement, None, error) from error
+    except asyncpg.DataError as error:
+        raise DataError(statement, None, error) from error
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+        raise OperationalError(statement, None, error) from error
+    except asyncpg.CannotConnectNowError as error:  # the server is starting or shutting down
+        raise OperationalError(statement, None, error) from error
+
+
 class DriverStatements(Statements):
     """Straight on an asyncpg connection (PostgreSQL), each statement committing by itself."""
 
@@ -129,14 +152,16 @@ class DriverStatements(Statements):
         self, statement: ClauseElement, params: Mapping[str, Any] | None = None
     ) -> Sequence[Row]:
         compiled = _compile(statement)
-        found: Sequence[Row] = await self.connection.fetch(
-            compiled[0], *_arguments(compiled, params or {})
-        )
+        with driver_errors(compiled[0]):
+            found: Sequence[Row] = await self.connection.fetch(
+                compiled[0], *_arguments(compiled, params or {})
+            )
         return found
 
     async def execute(self, statement: ClauseElement, params: Mapping[str, Any]) -> None:
         compiled = _compile(statement)
-        await self.connection.execute(compiled[0], *_arguments(compiled, params))
+        with driver_errors(compiled[0]):
+            await self.connection.execute(compiled[0], *_arguments(compiled, params))
 
     async def insert_many(self, statement: ClauseElement, rows: Sequence[Row]) -> None:
         if not rows:

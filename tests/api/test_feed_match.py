@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import delete, func, select, update
 
 from api.db import Database
+from credit.feeds import match as matching
 from credit.feeds import snapshots
 from credit.policy.vocabulary import ListName
 from credit.subjects.models import Subject, SubjectNameGram
@@ -178,3 +180,26 @@ async def test_subjects_from_before_name_indexing_are_indexed_by_the_refresh(
         await snapshots.refresh(session)
     (after,) = await _match(client, officer, {"name": "湘潭濟民醫院"})
     assert after[0]["subject"]["id"] == older
+
+
+async def test_a_name_alike_is_found_through_its_telling_pairs_not_the_common_ones(
+    client: AsyncTestClient[Litestar],
+    db: Database,
+    auth_headers: AuthHeaders,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """长沙 begins a great many names: it is not searched (here: held by more than 2), the
+    rarer pairs of the name are, and a hospital written one character differently is found."""
+    monkeypatch.setattr(matching, "COMMON_GRAM_POSTINGS", 2)
+    await seed(db)
+    for number, name in enumerate(("长沙甲一医院", "长沙乙二医院", "长沙丙三医院"), start=40):
+        await institution(db, number, name)
+    target = await institution(db, 50, "长沙仁和康复医院")
+    officer = await auth_headers("officer")
+    (alike,) = await _match(client, officer, {"name": "长沙仁和康宁医院"})
+    assert [candidate["subject"]["id"] for candidate in alike] == [target]
+    assert alike[0]["matched_on"] == ["name_similar"]
+    assert 0.5 <= alike[0]["score"] < 0.93
+    # A name made only of common pairs finds nothing by pairs, and fails no one.
+    (common,) = await _match(client, officer, {"name": "长沙医院"})
+    assert common == []

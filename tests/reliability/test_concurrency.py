@@ -29,6 +29,7 @@ from credit.ingestion.models import ImportKind, ImportMode
 from credit.ingestion.targets import TARGETS
 from credit.kernel.actor import SYSTEM_ACTOR
 from credit.kernel.errors import Conflict
+from credit.kernel.statements import SessionStatements
 from credit.records.ingest import ingest
 from indicators import runs
 from indicators.runs import RunRequest
@@ -371,7 +372,7 @@ async def test_a_reader_following_the_cursor_never_misses_a_change(
             last_round = finished.is_set()
             while True:
                 async with client.reading() as session:
-                    page = await feed.read(session, FeedStream.BLACK, cursor, 7)
+                    page = await feed.read(SessionStatements(session), FeedStream.BLACK, cursor, 7)
                 seen += [change["seq"] for change in orjson.loads(page.content)["changes"]]
                 cursor = page.next_cursor
                 if not page.has_more:
