@@ -101,6 +101,18 @@ def operational_error_handler(_: Request[Any, Any, Any], exc: OperationalError) 
     )
 
 
+def nesting_error_handler(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # A body nested thousands deep exhausts the decoder's recursion: the client's fault.
+    return problem(400, "Invalid request", "the body is nested too deeply to read")
+
+
+def encoding_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    # Raised while the framework decodes a body that is not UTF-8 (uploads check theirs).
+    return problem(
+        400, "Invalid request", f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred")
@@ -137,5 +149,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     IntegrityError: as_page(integrity_error_handler),
     DataError: as_page(data_error_handler),
     OperationalError: as_page(operational_error_handler),
+    RecursionError: as_page(nesting_error_handler),
+    UnicodeDecodeError: as_page(encoding_error_handler),
     Exception: as_page(internal_error_handler),
 }

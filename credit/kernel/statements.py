@@ -167,7 +167,10 @@ class DriverStatements(Statements):
         if not rows:
             return
         compiled = _compile(statement, tuple(rows[0]))
-        await self.connection.executemany(compiled[0], [_arguments(compiled, row) for row in rows])
+        with driver_errors(compiled[0]):
+            await self.connection.executemany(
+                compiled[0], [_arguments(compiled, row) for row in rows]
+            )
 
 
 async def prepare_connection(connection: Any) -> None:
