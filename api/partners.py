@@ -63,7 +63,9 @@ class PartnerDatabase:
                 continue
             self._pools[name] = await asyncpg.create_pool(
                 url.set(drivername="postgresql").render_as_string(hide_password=False),
-                min_size=1,
+                # Connect on first use: the app starts (and /ready says why) with the
+                # database down.
+                min_size=0,
                 max_size=POOL_SIZE,
                 init=prepare_connection,
                 reset=keep_session_state,

@@ -38,11 +38,6 @@ async def throttle_for(session: AsyncSession, username: str) -> LoginThrottle | 
     return await session.get(LoginThrottle, username)
 
 
-async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
-    result = await session.execute(select(ApiKey).where(col(ApiKey.prefix) == prefix))
-    return result.scalar_one_or_none()
-
-
 async def api_keys(session: AsyncSession) -> Sequence[ApiKey]:
     return (await session.execute(select(ApiKey).order_by(col(ApiKey.id)))).scalars().all()
 

@@ -96,15 +96,6 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEn
     )
 
 
-def autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """The engine with each PostgreSQL statement committing on its own: a read, or a write that
-    is one statement, then costs no BEGIN and COMMIT round trips. SQLite keeps its transactions
-    (they cost no round trip, and its BEGIN is what takes the write lock in order)."""
-    if engine.dialect.name == "sqlite":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (answers are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
