@@ -29,8 +29,7 @@ from repair.schemas import ObjectionCreate, ObjectionStep, ObjectionTransition
 S = ObjectionStatus
 DECISIONS = frozenset({S.UPHELD, S.PARTLY_UPHELD, S.DISMISSED})
 NEED_A_REASON = DECISIONS | {S.NOT_ACCEPTED}
-DECIDERS = frozenset({Role.ADMIN, Role.REVIEWER, Role.SYSTEM})
-HANDLERS = frozenset({Role.ADMIN, Role.OFFICER, Role.REVIEWER, Role.SYSTEM})
+DECIDERS, HANDLERS = workflow.DECIDERS, workflow.HANDLERS
 
 
 def _missing(objection_id: int) -> NotFound:
@@ -38,12 +37,8 @@ def _missing(objection_id: int) -> NotFound:
 
 
 def ensure_can_read(actor: Actor, objection: Objection) -> None:
-    """Regulators read every objection; a subject its own; anyone else learns nothing."""
-    if actor.is_regulator or actor.role is Role.SYSTEM:
-        return
-    if actor.role is Role.SUBJECT and actor.subject_id == objection.subject_id:
-        return
-    raise _missing(objection.id or 0)
+    if not workflow.may_read(actor, objection):
+        raise _missing(objection.id or 0)
 
 
 async def readable(session: AsyncSession, actor: Actor, objection_id: int) -> Objection:

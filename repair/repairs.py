@@ -30,8 +30,7 @@ from repair.schemas import RepairCreate, RepairTransition
 S = RepairStatus
 DECISIONS = frozenset({S.APPROVED, S.REJECTED})
 NEED_A_REASON = frozenset({S.NOT_ACCEPTED, S.REJECTED})
-DECIDERS = frozenset({Role.ADMIN, Role.REVIEWER, Role.SYSTEM})
-HANDLERS = frozenset({Role.ADMIN, Role.OFFICER, Role.REVIEWER, Role.SYSTEM})
+DECIDERS, HANDLERS = workflow.DECIDERS, workflow.HANDLERS
 
 
 def _missing(repair_id: int) -> NotFound:
@@ -39,11 +38,8 @@ def _missing(repair_id: int) -> NotFound:
 
 
 def ensure_can_read(actor: Actor, repair: Repair) -> None:
-    if actor.is_regulator or actor.role is Role.SYSTEM:
-        return
-    if actor.role is Role.SUBJECT and actor.subject_id == repair.subject_id:
-        return
-    raise _missing(repair.id or 0)
+    if not workflow.may_read(actor, repair):
+        raise _missing(repair.id or 0)
 
 
 async def readable(session: AsyncSession, actor: Actor, repair_id: int) -> Repair:

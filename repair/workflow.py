@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit.audit import service as audit
-from credit.kernel.actor import Actor
+from credit.kernel.actor import Actor, Role
 from credit.kernel.clock import utcnow
 from credit.kernel.workflow import Transitions
 from repair.models import (
@@ -51,6 +51,18 @@ Case = Objection | Repair
 
 def kind_of(case: Case) -> str:
     return "objection" if isinstance(case, Objection) else "repair"
+
+
+# Who decides a case (four-eyes: never whoever accepted or reviewed it), and who handles it.
+DECIDERS = frozenset({Role.ADMIN, Role.REVIEWER, Role.SYSTEM})
+HANDLERS = frozenset({Role.ADMIN, Role.OFFICER, Role.REVIEWER, Role.SYSTEM})
+
+
+def may_read(actor: Actor, case: Case) -> bool:
+    """Regulators read every case; a subject its own; anyone else learns nothing of it."""
+    if actor.is_regulator or actor.role is Role.SYSTEM:
+        return True
+    return actor.role is Role.SUBJECT and actor.subject_id == case.subject_id
 
 
 def is_open(case: Case) -> bool:
